@@ -1,0 +1,294 @@
+// The parent's side of one container's life: prepare, clone through the
+// native stage, attach, send the config, relay the init's messages, forward
+// signals, wait, and clean up on every path.
+
+import { randomBytes } from 'node:crypto';
+import { closeSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT, RuntimeError, exitCodeOf, messageOf } from './errors';
+import type { ContainerConfig, ParentContext, Runtime } from './layer';
+import {
+  CLONE_FLAGS,
+  flagNames,
+  kill,
+  readAsync,
+  setCloexec,
+  socketpair,
+  SOCK_CLOEXEC,
+  SOCK_SEQPACKET,
+  waitpidAsync,
+  type WaitStatus,
+} from './libc';
+import { createLogger, now, stderrWriter, type Logger } from './log';
+import { formatChain, spawnNative, type ChainPlan } from './native-stage';
+import {
+  decodeMessage,
+  encodeMessage,
+  GO_BYTE,
+  MAX_MESSAGE,
+  type InitMessage,
+} from './protocol';
+
+/** The signals tincan passes on to the container. */
+export const FORWARDED_SIGNALS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+] as const;
+
+/** A fresh container id: 12 hex digits, like docker's short ids. */
+export function newContainerId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The init entry script the native stage execs. */
+export const INIT_ENTRY = path.join(__dirname, 'init-entry.js');
+
+/** How a container run ended. */
+export interface RunResult {
+  /** the exit code tincan should leave with */
+  exitCode: number;
+  /** the init's wait status, when it was started */
+  status?: WaitStatus;
+}
+
+class Teardown {
+  private readonly steps: { what: string; fn: () => void | Promise<void> }[] =
+    [];
+
+  constructor(private readonly log: Logger) {}
+
+  add(what: string, fn: () => void | Promise<void>): void {
+    this.steps.push({ what, fn });
+  }
+
+  /** Run every cleanup, last first; report failures, never stop early. */
+  async run(): Promise<boolean> {
+    let ok = true;
+    for (const { what, fn } of this.steps.reverse()) {
+      try {
+        this.log.debug(`cleanup: ${what}`);
+        await fn();
+      } catch (err) {
+        ok = false;
+        this.log.warn(`cleanup: ${what}: ${messageOf(err)}`);
+      }
+    }
+    this.steps.length = 0;
+    return ok;
+  }
+}
+
+// #region run-container
+/**
+ * Run one container with `runtime` and wait for it. Never throws for a
+ * failure of the container: the result carries the exit code.
+ */
+export async function runContainer(
+  runtime: Runtime,
+  config: ContainerConfig,
+  start = now(),
+): Promise<RunResult> {
+  const writer = stderrWriter(start);
+  const log = createLogger('parent:cli', config.debug, writer);
+  const teardown = new Teardown(log);
+  const ctx: ParentContext = {
+    config,
+    log,
+    defer: (what, fn) => teardown.add(what, fn),
+    facts: new Map(),
+  };
+  const signals = new SignalForwarder(log, config.stopTimeout);
+  let result: RunResult;
+  try {
+    result = await startAndWait(runtime, ctx, signals, writer);
+  } catch (err) {
+    process.stderr.write(`tincan: ${messageOf(err)}\n`);
+    const exitCode = err instanceof RuntimeError ? err.exitCode : EXIT.RUNTIME;
+    result = { exitCode };
+  } finally {
+    signals.stop();
+  }
+  if (!(await teardown.run()) && result.exitCode === 0) {
+    result = { ...result, exitCode: EXIT.RUNTIME };
+  }
+  return result;
+}
+
+async function startAndWait(
+  runtime: Runtime,
+  ctx: ParentContext,
+  signals: SignalForwarder,
+  writer: ReturnType<typeof stderrWriter>,
+): Promise<RunResult> {
+  const { config } = ctx;
+
+  for (const layer of runtime.layers) {
+    await layer.prepare?.({ ...ctx, log: ctx.log.child(`parent:${layer.name}`) });
+  }
+
+  const [parentFd, childFd] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC);
+  ctx.defer('close the parent end of the socket', () => closeSync(parentFd));
+  const pid = cloneInit(runtime, ctx, childFd);
+  closeSync(childFd);
+  ctx.pid = pid;
+  signals.start(pid);
+  const exited = waitpidAsync(pid);
+  ctx.defer(`reap the init ${pid}`, async () => {
+    signals.killAndForget(pid);
+    await exited;
+  });
+
+  for (const layer of runtime.layers) {
+    await layer.attach?.({ ...ctx, log: ctx.log.child(`parent:${layer.name}`) });
+  }
+
+  writeSync(parentFd, Buffer.from([GO_BYTE]));
+  writeSync(parentFd, encodeMessage(config));
+  ctx.log.debug(`sent the config (${config.initModules.length} layers)`);
+
+  const failure = await relayInit(parentFd, writer);
+  const status = await exited;
+  signals.reaped();
+  ctx.log.debug(`init ${pid} ended: ${JSON.stringify(status)}`);
+
+  for (const layer of runtime.layers) {
+    await layer.finish?.(
+      { ...ctx, log: ctx.log.child(`parent:${layer.name}`) },
+      status,
+    );
+  }
+
+  if (failure) {
+    process.stderr.write(`tincan: ${failure.message}\n`);
+    return { exitCode: failure.exitCode, status };
+  }
+  return { exitCode: exitCodeOf(status), status };
+}
+
+/** Clone the init with every layer's flags and chain links. */
+function cloneInit(runtime: Runtime, ctx: ParentContext, childFd: number) {
+  const { config } = ctx;
+  let flags = 0;
+  const links = [];
+  for (const layer of runtime.layers) {
+    flags |= layer.cloneFlags?.(config) ?? 0;
+    links.push(...(layer.chain?.(config) ?? []));
+  }
+  const plan: ChainPlan = {
+    syncFd: childFd,
+    links,
+    path: process.execPath,
+    argv: [process.execPath, INIT_ENTRY, String(childFd)],
+    env: [],
+  };
+
+  // The init keeps the child end of the socket and stdio; everything else
+  // Node has open is close-on-exec already.
+  setCloexec(childFd, false);
+  for (const fd of [0, 1, 2]) setCloexec(fd, false);
+
+  const pid = spawnNative(plan, flags);
+  ctx.log.debug(
+    `clone(${flagNames(flags | CLONE_FLAGS.SIGCHLD, CLONE_FLAGS)}) = ${pid}: ${formatChain(plan)}`,
+  );
+  return pid;
+}
+// #endregion run-container
+
+/**
+ * Read the init's messages until end of file. Log lines are printed; an
+ * error is returned; end of file after `exec` means the command started.
+ */
+async function relayInit(
+  fd: number,
+  writer: ReturnType<typeof stderrWriter>,
+): Promise<{ message: string; exitCode: number } | undefined> {
+  let failure: { message: string; exitCode: number } | undefined;
+  for (;;) {
+    const data = await readAsync(fd, MAX_MESSAGE);
+    if (data.length === 0) break;
+    const message = decodeMessage<InitMessage>(data);
+    if (message.type === 'log') writer(message.record, message.level);
+    else if (message.type === 'error') {
+      failure = {
+        message: `${message.stage}: ${message.message}`,
+        exitCode: message.exitCode,
+      };
+    }
+  }
+  return failure;
+}
+
+/**
+ * Passes tincan's signals on to the container. A second SIGTERM or SIGINT
+ * or the stop timeout escalates to SIGKILL: a PID 1 without a handler
+ * ignores SIGTERM, as it would under docker.
+ */
+class SignalForwarder {
+  private pid = 0;
+  private alive = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly handlers = new Map<string, () => void>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly stopTimeout: number,
+  ) {
+    // Catch the signals from the start, so that a signal during setup
+    // still runs the cleanup instead of killing tincan on the spot.
+    for (const name of FORWARDED_SIGNALS) {
+      const handler = (): void => this.forward(name);
+      this.handlers.set(name, handler);
+      process.on(name, handler);
+    }
+  }
+
+  start(pid: number): void {
+    this.pid = pid;
+    this.alive = true;
+  }
+
+  private forward(name: (typeof FORWARDED_SIGNALS)[number]): void {
+    if (!this.alive) {
+      this.log.debug(`${name} before the container started: ignored`);
+      return;
+    }
+    this.log.debug(`forward ${name} to ${this.pid}`);
+    try {
+      process.kill(this.pid, name);
+    } catch {
+      return;
+    }
+    if ((name === 'SIGTERM' || name === 'SIGINT') && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.log.warn(
+          `the container did not stop within ${this.stopTimeout}s: killing it`,
+        );
+        this.killAndForget(this.pid);
+      }, this.stopTimeout * 1000);
+      this.timer.unref();
+    }
+  }
+
+  reaped(): void {
+    this.alive = false;
+  }
+
+  killAndForget(pid: number): void {
+    if (!this.alive) return;
+    try {
+      kill(pid, 9);
+    } catch {
+      // already gone
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const [name, handler] of this.handlers) process.off(name, handler);
+  }
+}

@@ -1,0 +1,95 @@
+// The init: a fresh Node process, born inside the container's namespaces,
+// that reads the config from the parent, runs every layer's phases in
+// order and finally execs the user's command.
+
+import { readSync, writeSync } from 'node:fs';
+import { EXIT, RuntimeError, messageOf } from './errors';
+import {
+  INIT_PHASES,
+  type ContainerConfig,
+  type InitContext,
+  type InitLayer,
+} from './layer';
+import { PR, prctl } from './libc';
+import { createLogger, type LogRecord } from './log';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_MESSAGE,
+  type InitMessage,
+} from './protocol';
+import { execCommand } from './exec';
+
+const SIGKILL = 9;
+
+/** Send one message to the parent; the parent may be gone, so never throw. */
+function send(fd: number, message: InitMessage): void {
+  try {
+    writeSync(fd, encodeMessage(message));
+  } catch {
+    // The parent is gone; the parent-death signal will end us.
+  }
+}
+
+// #region run-init
+/**
+ * Run the init on the socket `fd`: config in, errors and logs out, and
+ * execve of the command at the end. Never returns.
+ */
+export function runInit(fd: number): never {
+  let stage = 'init/start';
+  try {
+    // The chain armed the parent-death signal; arm it again in case a
+    // credential change in the chain cleared it.
+    prctl('PR_SET_PDEATHSIG', PR.SET_PDEATHSIG, SIGKILL);
+
+    const config = receiveConfig(fd);
+    const writer = (record: LogRecord, level: 'debug' | 'warn'): void =>
+      send(fd, { type: 'log', record, level });
+    const log = createLogger('init', config.debug, writer);
+    log.debug(`pid ${process.pid} read the config`);
+
+    // Load every layer before any of them runs: after pivot_root the host
+    // files these modules live in are out of reach.
+    const layers = config.initModules.map(
+      (file) => (require(file) as { initLayer: InitLayer }).initLayer,
+    );
+
+    const ctx: InitContext = {
+      config,
+      log,
+      env: new Map(config.env.map(splitEnv)),
+      facts: new Map(),
+    };
+    for (const phase of INIT_PHASES) {
+      for (const layer of layers) {
+        const step = layer.phases[phase];
+        if (!step) continue;
+        stage = `${phase}/${layer.name}`;
+        step({ ...ctx, log: log.child(`init:${layer.name}`) });
+      }
+    }
+
+    stage = 'exec';
+    execCommand(ctx, () => send(fd, { type: 'exec', time: Date.now() }));
+  } catch (err) {
+    const exitCode = err instanceof RuntimeError ? err.exitCode : EXIT.RUNTIME;
+    send(fd, { type: 'error', stage, message: messageOf(err), exitCode });
+    process.exit(exitCode);
+  }
+}
+// #endregion run-init
+
+function receiveConfig(fd: number): ContainerConfig {
+  const buf = Buffer.alloc(MAX_MESSAGE);
+  const n = readSync(fd, buf, 0, buf.length, null);
+  if (n === 0) {
+    throw new RuntimeError('the parent closed the socket before the config');
+  }
+  return decodeMessage<ContainerConfig>(buf.subarray(0, n));
+}
+
+function splitEnv(entry: string): [string, string] {
+  const eq = entry.indexOf('=');
+  return [entry.slice(0, eq), entry.slice(eq + 1)];
+}

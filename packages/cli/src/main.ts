@@ -1,0 +1,181 @@
+// The `tincan` command line: `run`, `check`, `steps`, and the subcommands
+// later steps add. The runtime is chosen before the command line is built,
+// because each step adds flags of its own to `run`.
+
+import { Command, CommanderError, Option } from 'commander';
+import { baseChecks, formatChecks } from './check';
+import { configureBase } from './config';
+import { newContainerId, runContainer } from './container';
+import { EXIT, UsageError, messageOf } from './errors';
+import type { ContainerConfig, Runtime } from './layer';
+import { now } from './log';
+import { availableSteps, loadRuntime } from './steps';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../package.json') as { version: string };
+
+/** Find `--step X` among the global options, before the subcommand. */
+export function preScanStep(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--step') return argv[i + 1] ?? '';
+    if (arg.startsWith('--step=')) return arg.slice('--step='.length);
+    if (!arg.startsWith('-')) return undefined;
+  }
+  return undefined;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Build the full config for `tincan run` from parsed options. */
+export function buildConfig(
+  runtime: Runtime,
+  options: Record<string, unknown>,
+  args: string[],
+): ContainerConfig {
+  const config: ContainerConfig = {
+    step: runtime.name,
+    id: newContainerId(),
+    command: [],
+    env: [],
+    workdir: '/',
+    debug: false,
+    stopTimeout: 10,
+    initModules: runtime.layers.flatMap((l) =>
+      l.initModule ? [l.initModule] : [],
+    ),
+    layers: {},
+  };
+  configureBase(options, args, config);
+  for (const layer of runtime.layers) layer.configure?.(options, config);
+  return config;
+}
+
+/** The command line for `runtime`; `result.code` receives the exit code. */
+export function buildProgram(
+  runtime: Runtime,
+  result: { code: number },
+): Command {
+  const program = new Command('tincan')
+    .description(
+      'A Linux container runtime in TypeScript, built one step at a time.',
+    )
+    .version(version, '-V, --version')
+    .option(
+      '--step <name|number>',
+      `run the runtime of an earlier step (${availableSteps()
+        .map((s) => s.name)
+        .join(', ')}); default: the last`,
+    )
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .exitOverride();
+
+  const run = program
+    .command('run')
+    .summary('run a command in a new container')
+    .description(
+      `Run COMMAND in a new container with the ${runtime.name} runtime ` +
+        `(step ${runtime.step}) and exit with its status: 125 when tincan ` +
+        'fails, 126 when the command cannot be invoked, 127 when it is not ' +
+        'found, 128+N when it dies of signal N.',
+    )
+    .argument('[command...]', 'the command and its arguments')
+    .option(
+      '-c, --command <line>',
+      'the command as one line, split like a shell would (quotes respected)',
+    )
+    .option('-d, --debug', 'print every kernel-visible action with timing')
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'set a variable in the command\'s environment (repeatable); the ' +
+        'defaults are PATH, HOME and TERM',
+      collect,
+    )
+    .option('-w, --workdir <dir>', 'the directory the command starts in', '/')
+    .addOption(
+      new Option(
+        '--stop-timeout <seconds>',
+        'after a forwarded SIGTERM or SIGINT, seconds to wait before SIGKILL',
+      ).default('10'),
+    )
+    .passThroughOptions();
+  for (const layer of runtime.layers) layer.options?.(run);
+  run.action(async (args: string[], options: Record<string, unknown>) => {
+    const start = now();
+    const config = buildConfig(runtime, options, args);
+    const outcome = await runContainer(runtime, config, start);
+    result.code = outcome.exitCode;
+  });
+
+  program
+    .command('check')
+    .description(
+      'report what this host offers a container runtime, one verdict a line',
+    )
+    .action(async () => {
+      const lines = [...baseChecks()];
+      for (const layer of runtime.layers) {
+        if (layer.check) lines.push(...(await layer.check()));
+      }
+      process.stdout.write(`${formatChecks(lines)}\n`);
+      result.code = lines.some((l) => l.verdict === 'fail') ? 1 : 0;
+    });
+
+  program
+    .command('steps')
+    .description('list the steps of the tutorial and the runtime of each')
+    .action(() => {
+      for (const step of availableSteps()) {
+        const mark = step.name === runtime.name ? '*' : ' ';
+        process.stdout.write(`${mark} ${step.number} ${step.name}\n`);
+      }
+      result.code = 0;
+    });
+
+  for (const layer of runtime.layers) layer.commands?.(program);
+  return program;
+}
+
+/** Turn commander's complaint into `<what>: <why>`. */
+export function usageFromCommander(err: CommanderError): UsageError {
+  const text = err.message.replace(/^error: /, '');
+  const quoted = /'([^']*)'/.exec(text);
+  const what = quoted?.[1] ?? 'usage';
+  const why = text.replace(/ ?'[^']*'/, '').trim();
+  return new UsageError(what, why || text);
+}
+
+/**
+ * Run the `tincan` command line with `argv` (without node and the script)
+ * and resolve with the exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const result = { code: 0 };
+  try {
+    const runtime = loadRuntime(preScanStep(argv));
+    const program = buildProgram(runtime, result);
+    program.configureOutput({ writeErr: () => undefined });
+    for (const sub of program.commands) {
+      sub.exitOverride().configureOutput({ writeErr: () => undefined });
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      ) {
+        return 0;
+      }
+      process.stderr.write(`tincan: ${usageFromCommander(err).message}\n`);
+      return EXIT.RUNTIME;
+    }
+    process.stderr.write(`tincan: ${messageOf(err)}\n`);
+    return EXIT.RUNTIME;
+  }
+}

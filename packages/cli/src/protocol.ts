@@ -1,0 +1,38 @@
+// The conversation between the parent and the init, over a SOCK_SEQPACKET
+// socketpair: one message per write, so a JSON document never arrives in
+// pieces. The socket is close-on-exec in the init: when the user's command
+// starts, the parent reads end of file.
+
+import type { LogRecord } from './log';
+
+/** A message from the init to the parent. */
+export type InitMessage =
+  | { type: 'log'; record: LogRecord; level: 'debug' | 'warn' }
+  | {
+      type: 'error';
+      /** the phase and layer, e.g. `filesystem/mounts` */
+      stage: string;
+      message: string;
+      exitCode: number;
+    }
+  | { type: 'exec'; time: number };
+
+/** The byte the native stage waits for before it goes on. */
+export const GO_BYTE = 0x67;
+
+/** Largest message either side sends; larger configs are a bug. */
+export const MAX_MESSAGE = 1 << 20;
+
+/** Encode a message for one write on the socket. */
+export function encodeMessage(message: unknown): Buffer {
+  const data = Buffer.from(JSON.stringify(message), 'utf8');
+  if (data.length > MAX_MESSAGE) {
+    throw new Error(`message of ${data.length} bytes is too large`);
+  }
+  return data;
+}
+
+/** Decode one message read from the socket. */
+export function decodeMessage<T>(data: Buffer): T {
+  return JSON.parse(data.toString('utf8')) as T;
+}
