@@ -16,8 +16,7 @@ function readText(file: string): string | undefined {
 /** The glibc version Node runs on, or undefined on another libc. */
 export function glibcVersion(): string | undefined {
   const report = process.report?.getReport() as
-    | { header?: { glibcVersionRuntime?: string } }
-    | undefined;
+    { header?: { glibcVersionRuntime?: string } } | undefined;
   return report?.header?.glibcVersionRuntime;
 }
 
@@ -43,13 +42,17 @@ export function cgroupLayout(
     if (type === 'cgroup2' && dir) v2Mount ??= dir;
     if (type === 'cgroup') {
       for (const opt of opts.split(',')) {
-        if (!['rw', 'ro', 'relatime', 'nosuid', 'nodev', 'noexec'].includes(opt))
+        if (
+          !['rw', 'ro', 'relatime', 'nosuid', 'nodev', 'noexec'].includes(opt)
+        )
           v1.push(opt);
       }
     }
   }
   const v2 = v2Mount
-    ? (readText(`${v2Mount}/cgroup.controllers`) ?? '').split(' ').filter(Boolean)
+    ? (readText(`${v2Mount}/cgroup.controllers`) ?? '')
+        .split(' ')
+        .filter(Boolean)
     : [];
   const realV1 = v1.filter((c) => !c.startsWith('name='));
   const mode =
@@ -113,7 +116,9 @@ export function baseChecks(): CheckLine[] {
   lines.push({
     what: 'seccomp',
     verdict: /^Seccomp:/m.test(status) && actions ? 'ok' : 'fail',
-    detail: actions ? `filters supported; actions: ${actions}` : 'not supported',
+    detail: actions
+      ? `filters supported; actions: ${actions}`
+      : 'not supported',
   });
 
   const uid = process.getuid?.() ?? -1;

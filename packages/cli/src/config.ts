@@ -41,9 +41,13 @@ export function commandFrom(options: RawOptions, args: string[]): string[] {
   }
   const command = line !== undefined ? splitCommandLine(line) : args;
   if (command.length === 0) {
-    throw new UsageError('command', 'missing: tincan run [options] -- COMMAND [ARGS...]');
+    throw new UsageError(
+      'command',
+      'missing: tincan run [options] -- COMMAND [ARGS...]',
+    );
   }
-  if (command[0] === '') throw new UsageError('command', 'the command name is empty');
+  if (command[0] === '')
+    throw new UsageError('command', 'the command name is empty');
   return command;
 }
 
@@ -69,7 +73,10 @@ export function environmentFrom(
       throw new UsageError(`--env ${entry}`, 'expected KEY=VALUE');
     }
     if (!ENV_KEY.test(key)) {
-      throw new UsageError(`--env ${entry}`, `${JSON.stringify(key)} is not a valid variable name`);
+      throw new UsageError(
+        `--env ${entry}`,
+        `${JSON.stringify(key)} is not a valid variable name`,
+      );
     }
     if (entry.includes('\0')) {
       throw new UsageError(`--env ${key}`, 'the value contains a NUL byte');
@@ -83,7 +90,10 @@ export function environmentFrom(
 export function parseSeconds(flag: string, value: unknown): number {
   const text = String(value);
   if (!/^\d+(\.\d+)?$/.test(text)) {
-    throw new UsageError(flag, `${JSON.stringify(text)} is not a number of seconds`);
+    throw new UsageError(
+      flag,
+      `${JSON.stringify(text)} is not a number of seconds`,
+    );
   }
   return Number(text);
 }
@@ -96,11 +106,14 @@ export function configureBase(
 ): void {
   config.command = commandFrom(options, args);
   config.env = environmentFrom((options.env as string[] | undefined) ?? []);
-  const workdir = String(options.workdir ?? '/');
+  const workdir = (options.workdir as string | undefined) ?? '/';
   if (!workdir.startsWith('/')) {
     throw new UsageError(`--workdir ${workdir}`, 'must be an absolute path');
   }
   config.workdir = workdir;
   config.debug = Boolean(options.debug);
-  config.stopTimeout = parseSeconds('--stop-timeout', options.stopTimeout ?? 10);
+  config.stopTimeout = parseSeconds(
+    '--stop-timeout',
+    options.stopTimeout ?? 10,
+  );
 }

@@ -127,7 +127,10 @@ async function startAndWait(
   const { config } = ctx;
 
   for (const layer of runtime.layers) {
-    await layer.prepare?.({ ...ctx, log: ctx.log.child(`parent:${layer.name}`) });
+    await layer.prepare?.({
+      ...ctx,
+      log: ctx.log.child(`parent:${layer.name}`),
+    });
   }
 
   const [parentFd, childFd] = socketpair(SOCK_SEQPACKET | SOCK_CLOEXEC);
@@ -143,7 +146,10 @@ async function startAndWait(
   });
 
   for (const layer of runtime.layers) {
-    await layer.attach?.({ ...ctx, log: ctx.log.child(`parent:${layer.name}`) });
+    await layer.attach?.({
+      ...ctx,
+      log: ctx.log.child(`parent:${layer.name}`),
+    });
   }
 
   writeSync(parentFd, Buffer.from([GO_BYTE]));

@@ -87,7 +87,8 @@ function addContext(context: string, err: unknown): Error {
  * or 128+N when it died of signal N.
  */
 export function exitCodeOf(
-  status: { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number },
+  status:
+    { kind: 'exited'; code: number } | { kind: 'signaled'; signal: number },
 ): number {
   return status.kind === 'exited'
     ? status.code

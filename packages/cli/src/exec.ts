@@ -95,7 +95,9 @@ export function execCommand(ctx: InitContext, announce: () => void): never {
   }
 
   const envList = [...env].map(([key, value]) => `${key}=${value}`);
-  log.debug(`execve(${JSON.stringify(file)}, ${JSON.stringify(config.command)}, ${envList.length} variables)`);
+  log.debug(
+    `execve(${JSON.stringify(file)}, ${JSON.stringify(config.command)}, ${envList.length} variables)`,
+  );
   announce();
 
   // Only fds 0-2 reach the command: everything above is marked

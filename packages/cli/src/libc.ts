@@ -8,7 +8,9 @@ import koffi from 'koffi';
 import { constants } from 'node:os';
 
 /** A raw pointer to native (malloc'd) memory, as koffi hands it out. */
-export type NativePointer = unknown;
+export interface NativePointer {
+  readonly __brand: 'NativePointer';
+}
 
 /** glibc, loaded once per process. */
 export const libc = koffi.load('libc.so.6');
@@ -113,7 +115,7 @@ const dlsymC = libc.func('void *dlsym(void *handle, const char *symbol)');
 
 /** malloc(3): native memory that V8's heap knows nothing about. */
 export function malloc(size: number): NativePointer {
-  const ptr: unknown = mallocC(size);
+  const ptr = mallocC(size) as NativePointer | null;
   if (ptr === null) throw new SyscallError('malloc', constants.errno.ENOMEM);
   return ptr;
 }
@@ -133,7 +135,7 @@ export function addressOf(ptr: NativePointer): number {
  * code that runs where JavaScript cannot (the native stage).
  */
 export function dlsym(symbol: string): NativePointer {
-  const ptr: unknown = dlsymC(null, symbol);
+  const ptr = dlsymC(null, symbol) as NativePointer | null;
   if (ptr === null) {
     throw new Error(`dlsym(RTLD_DEFAULT, ${q(symbol)}): symbol not found`);
   }
@@ -197,12 +199,16 @@ const getcontextC = libc.func('int getcontext(void *ucp)');
 const makecontextC = libc.func(
   'void makecontext(void *ucp, void *func, int argc, ...)',
 );
-const waitpidC = libc.func('int waitpid(int pid, _Out_ int *wstatus, int options)');
+const waitpidC = libc.func(
+  'int waitpid(int pid, _Out_ int *wstatus, int options)',
+);
 const killC = libc.func('int kill(int pid, int sig)');
 const prctlC = libc.func(
   'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
 );
-const execveC = libc.func('int execve(const char *path, void *argv, void *envp)');
+const execveC = libc.func(
+  'int execve(const char *path, void *argv, void *envp)',
+);
 
 /** The clone flag names used in debug lines and errors. */
 export const CLONE_FLAGS: Readonly<Record<string, number>> = {
@@ -275,7 +281,7 @@ export function waitpidAsync(pid: number): Promise<WaitStatus> {
         status,
         0,
         (err: unknown, ret: number) => {
-          if (err) return reject(err as Error);
+          if (err) return reject(asError(err));
           if (ret === -1) {
             const errno = koffi.errno();
             if (errno === constants.errno.EINTR) return attempt();
@@ -413,7 +419,7 @@ export function readAsync(fd: number, size: number): Promise<Buffer> {
         buf,
         size,
         (err: unknown, ret: number | bigint) => {
-          if (err) return reject(err as Error);
+          if (err) return reject(asError(err));
           const n = Number(ret);
           if (n === -1) {
             const errno = koffi.errno();
@@ -454,4 +460,8 @@ export function resetSignals(): void {
   check('pthread_sigmask', ['SIG_SETMASK', '{}'], () =>
     Number(sigprocmaskC(SIG_SETMASK, empty, null)),
   );
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

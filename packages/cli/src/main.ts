@@ -11,7 +11,6 @@ import type { ContainerConfig, Runtime } from './layer';
 import { now } from './log';
 import { availableSteps, loadRuntime } from './steps';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
 /** Find `--step X` among the global options, before the subcommand. */
@@ -90,7 +89,7 @@ export function buildProgram(
     .option('-d, --debug', 'print every kernel-visible action with timing')
     .option(
       '-e, --env <KEY=VALUE>',
-      'set a variable in the command\'s environment (repeatable); the ' +
+      "set a variable in the command's environment (repeatable); the " +
         'defaults are PATH, HOME and TERM',
       collect,
     )

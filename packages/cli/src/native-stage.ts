@@ -76,8 +76,15 @@ export function formatChain(plan: ChainPlan): string {
   return describeChain(plan)
     .map(({ fn, args }) => {
       const shown = args.map((a) =>
-        a === '\0' ? 'buf' : a === '\0argv' ? 'argv' : a === '\0envp' ? 'envp'
-        : typeof a === 'string' ? JSON.stringify(a) : String(a),
+        a === '\0'
+          ? 'buf'
+          : a === '\0argv'
+            ? 'argv'
+            : a === '\0envp'
+              ? 'envp'
+              : typeof a === 'string'
+                ? JSON.stringify(a)
+                : String(a),
       );
       return `${fn}(${shown.join(', ')})`;
     })

@@ -45,14 +45,16 @@ export function loadRuntime(step?: string): Runtime {
     );
     if (!info) {
       const known = available.map((s) => `${s.number}/${s.name}`).join(', ');
-      throw new UsageError(`--step ${step}`, `unknown step; known steps: ${known}`);
+      throw new UsageError(
+        `--step ${step}`,
+        `unknown step; known steps: ${known}`,
+      );
     }
   }
   if (!info) throw new UsageError('--step', 'no step is installed');
   if (info.name === 'cli') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./runtime') as { runtime: Runtime }).runtime;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   return (require(info.packageName) as { runtime: Runtime }).runtime;
 }

@@ -1,0 +1,154 @@
+// Helpers for the cross-step black-box suite: run the real `tincan`
+// binary, as a user would, against one step's runtime.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The repository's root. */
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** The `tincan` command as npx would run it. */
+export const TINCAN_BIN = path.join(ROOT, 'packages/cli/bin/tincan.js');
+
+/** Every step, first to last; a step counts when its package is built. */
+export const ALL_STEPS = [
+  'cli',
+  'namespaces',
+  'mounts',
+  'capabilities',
+  'seccomp',
+  'resources',
+] as const;
+
+/** A step's name. */
+export type StepName = (typeof ALL_STEPS)[number];
+
+/** The steps present in this checkout, first to last. */
+export function presentSteps(): StepName[] {
+  return ALL_STEPS.filter((s) =>
+    existsSync(path.join(ROOT, 'packages', s, 'dist', 'index.js')),
+  );
+}
+
+/**
+ * The steps a test applies to: `first` and every later one present, up to
+ * `last` when the behaviour stops holding there (say why where it is used).
+ */
+export function stepsFrom(first: StepName, last?: StepName): StepName[] {
+  const present = presentSteps();
+  const from = ALL_STEPS.indexOf(first);
+  const to = last ? ALL_STEPS.indexOf(last) : ALL_STEPS.length - 1;
+  return present.filter((s) => {
+    const i = ALL_STEPS.indexOf(s);
+    return i >= from && i <= to;
+  });
+}
+
+/** What a finished tincan run left. */
+export interface RunOutput {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for runTincan. */
+export interface RunOptions {
+  /** feed this to tincan's stdin (default: /dev/null) */
+  input?: string;
+  /** kill tincan after this many ms (default 30 s) */
+  timeoutMs?: number;
+  /** extra environment for tincan itself */
+  env?: NodeJS.ProcessEnv;
+  /** called with the child once it started, e.g. to send it signals */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+}
+
+/** Run `tincan ARGS…` and collect its output. */
+export function runTincan(
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TINCAN_BIN, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(
+      () => child.kill('SIGKILL'),
+      options.timeoutMs ?? 30_000,
+    );
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+    options.onSpawn?.(child);
+  });
+}
+
+/** Run a command in a container of `step`: `tincan --step STEP run ARGS…`. */
+export function runIn(
+  step: StepName,
+  runArgs: readonly string[],
+  options?: RunOptions,
+): Promise<RunOutput> {
+  return runTincan(['--step', step, 'run', ...runArgs], options);
+}
+
+/** Run `sh -c SCRIPT` in a container of `step`. */
+export function shIn(
+  step: StepName,
+  script: string,
+  flags: readonly string[] = [],
+  options?: RunOptions,
+): Promise<RunOutput> {
+  return runIn(step, [...flags, '--', '/bin/sh', '-c', script], options);
+}
+
+/**
+ * Fail, never skip, when the suite cannot run here: privileged tests must
+ * run for real on CI.
+ */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the integration suite needs root: run it as root');
+  }
+}
+
+/** What tincan might leave on the host: mounts, temp dirs, cgroups. */
+export function hostTraces(): {
+  mounts: string[];
+  tmp: string[];
+  cgroups: string[];
+} {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('tincan'));
+  const tmp = readdirSync('/tmp').filter((n) => n.includes('tincan'));
+  const cgroups: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 6) return;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const full = path.join(dir, e.name);
+      if (e.name.includes('tincan')) cgroups.push(full);
+      walk(full, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return { mounts, tmp, cgroups };
+}
