@@ -59,7 +59,7 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function environmentFrom(
   entries: readonly string[],
-  hostTerm = process.env.TERM,
+  hostTerm: string | undefined,
 ): string[] {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
@@ -105,7 +105,10 @@ export function configureBase(
   config: ContainerConfig,
 ): void {
   config.command = commandFrom(options, args);
-  config.env = environmentFrom((options.env as string[] | undefined) ?? []);
+  config.env = environmentFrom(
+    (options.env as string[] | undefined) ?? [],
+    process.env.TERM,
+  );
   const workdir = (options.workdir as string | undefined) ?? '/';
   if (!workdir.startsWith('/')) {
     throw new UsageError(`--workdir ${workdir}`, 'must be an absolute path');
