@@ -27,6 +27,13 @@ import {
   NAMESPACE_TYPES,
 } from './clone-flags';
 import { generateHostname, validateHostname } from './hostname';
+import {
+  isRootless,
+  rootlessPlan,
+  singleIdReason,
+  writeRootlessMaps,
+  type MappingStrategy,
+} from './rootless';
 import { namespacesSection, type NamespacesConfig } from './section';
 import {
   defaultIdMap,
@@ -55,16 +62,28 @@ export function configureNamespaces(
   options: RawOptions,
   config: ContainerConfig,
 ): NamespacesConfig {
-  const uidMap =
-    (options.uidmap as string[] | undefined)?.map((m) =>
-      parseIdMap('--uidmap', m),
-    ) ?? defaultIdMap('/etc/subuid');
-  const gidMap =
-    (options.gidmap as string[] | undefined)?.map((m) =>
-      parseIdMap('--gidmap', m),
-    ) ?? defaultIdMap('/etc/subgid');
-  validateIdMap('--uidmap', uidMap);
-  validateIdMap('--gidmap', gidMap);
+  const given = (flag: 'uidmap' | 'gidmap') =>
+    (options[flag] as string[] | undefined)?.map((m) =>
+      parseIdMap(`--${flag}`, m),
+    );
+  let uidMap = given('uidmap') ?? defaultIdMap('/etc/subuid');
+  let gidMap = given('gidmap') ?? defaultIdMap('/etc/subgid');
+  let mapping: MappingStrategy = 'root';
+  if (isRootless()) {
+    if (options.uidmap !== undefined || options.gidmap !== undefined) {
+      throw new UsageError(
+        options.uidmap !== undefined ? '--uidmap' : '--gidmap',
+        'rootless mode maps what /etc/subuid and /etc/subgid grant you; ' +
+          'run as root to choose other ranges',
+      );
+    }
+    const plan = rootlessPlan();
+    ({ uidMap, gidMap } = plan);
+    mapping = plan.strategy;
+  } else {
+    validateIdMap('--uidmap', uidMap);
+    validateIdMap('--gidmap', gidMap);
+  }
 
   const uid = parseId('--uid', options.uid ?? 0);
   const gid = parseId('--gid', options.gid ?? uid);
@@ -72,6 +91,12 @@ export function configureNamespaces(
     throw new UsageError(
       '--uidmap',
       'container id 0 must be mapped: the init runs as root first',
+    );
+  }
+  if (mapping === 'single' && (uid !== 0 || gid !== 0)) {
+    throw new UsageError(
+      uid !== 0 ? `--uid ${uid}` : `--gid ${gid}`,
+      `rootless with one id maps only id 0: ${singleIdReason()}`,
     );
   }
   if (!isMapped(uidMap, uid)) {
@@ -100,7 +125,7 @@ export function configureNamespaces(
   if (uid !== 0 && !userSet.has('HOME')) {
     config.env = config.env.map((e) => (e.startsWith('HOME=') ? 'HOME=/' : e));
   }
-  return { uidMap, gidMap, uid, gid, hostname };
+  return { uidMap, gidMap, uid, gid, hostname, mapping };
 }
 
 /**
@@ -173,11 +198,15 @@ export const namespacesLayer: Layer = {
   ],
 
   attach(ctx) {
-    const { uidMap, gidMap } = namespacesSection.get(ctx.config);
+    const { uidMap, gidMap, mapping } = namespacesSection.get(ctx.config);
     const pid = ctx.pid ?? 0;
-    withContext('namespaces', () => writeIdMaps(pid, uidMap, gidMap));
+    withContext('namespaces', () =>
+      mapping === 'root'
+        ? writeIdMaps(pid, uidMap, gidMap)
+        : writeRootlessMaps(pid, { strategy: mapping, uidMap, gidMap }),
+    );
     ctx.log.debug(
-      `wrote /proc/${pid}/uid_map ${q(formatIdMap(uidMap))} and gid_map ${q(formatIdMap(gidMap))}`,
+      `${mapping === 'root' ? 'wrote' : `rootless (${mapping}) wrote`} /proc/${pid}/uid_map ${q(formatIdMap(uidMap))} and gid_map ${q(formatIdMap(gidMap))}`,
     );
   },
 
