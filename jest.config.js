@@ -1,5 +1,6 @@
-// Two projects: unit tests live next to their source and need no root;
-// integration tests under test/ run real containers as root.
+// Three projects: unit tests live next to their source and need no root;
+// integration tests under test/ run real containers as root; the security
+// suite (test/security) attacks the final runtime, as root, one case a test.
 /** @type {import('jest').Config} */
 const tsJest = [
   'ts-jest',
@@ -22,6 +23,15 @@ module.exports = {
       testEnvironment: 'node',
       slowTestThreshold: 20,
       testTimeout: 60000,
+    },
+    {
+      displayName: 'security',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/security/**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+      slowTestThreshold: 60,
+      testTimeout: 300000,
     },
   ],
 };

@@ -1,0 +1,408 @@
+// Helpers for the security suite: the final runtime (`tincan run` without
+// --step), the root filesystems each case runs on, the in-container probe,
+// process tracking and the traces a run may leave on the host.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import path from 'node:path';
+import {
+  hostTraces,
+  ROOT,
+  runTincan,
+  TINCAN_BIN,
+  type RunOptions,
+  type RunOutput,
+} from '../helpers/tincan';
+
+export { hostTraces, ROOT, runTincan, TINCAN_BIN };
+export type { RunOutput };
+
+/** The root filesystems every case runs on. */
+export const ROOT_KINDS = ['default', 'rootfs'] as const;
+
+/** A root filesystem kind. */
+export type RootKind = (typeof ROOT_KINDS)[number];
+
+/** Fail, never skip: the suite runs for real on CI. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the security suite needs root: run it as root');
+  }
+}
+
+/** `tincan run ARGS…` with the final runtime. */
+export function run(
+  args: readonly string[],
+  options?: RunOptions,
+): Promise<RunOutput> {
+  return runTincan(['run', ...args], options);
+}
+
+let helpText: string | undefined;
+
+/** Whether the final runtime's `run` knows `flag` (e.g. `--add`). */
+export function runHas(flag: string): boolean {
+  helpText ??= execFileSync(process.execPath, [TINCAN_BIN, 'run', '--help'], {
+    encoding: 'utf8',
+  });
+  return new RegExp(`(^|[\\s,])${flag}\\b`, 'm').test(helpText);
+}
+
+/** Whether the final runtime has the subcommand `name` (e.g. `gc`). */
+export function hasCommand(name: string): boolean {
+  const help = execFileSync(process.execPath, [TINCAN_BIN, '--help'], {
+    encoding: 'utf8',
+  });
+  return new RegExp(`^\\s+${name}\\b`, 'm').test(help);
+}
+
+/** Programs a `tincan rootfs create` root needs for the shell cases. */
+export const ROOTFS_PROGRAMS = [
+  'sh',
+  'ls',
+  'cat',
+  'echo',
+  'env',
+  'sleep',
+  'yes',
+  'head',
+  'grep',
+  'ps',
+  'mkdir',
+  'touch',
+  'rm',
+  'id',
+  'wc',
+  'true',
+  'false',
+  'readlink',
+  'stat',
+  'uname',
+  'hostname',
+  'mount',
+  'umount',
+  'unshare',
+  'chroot',
+  'setsid',
+  'kill',
+  'dd',
+];
+
+/** A root filesystem of one kind, and the flags that select it. */
+export interface TestRoot {
+  kind: RootKind;
+  flags: string[];
+  dir?: string;
+  cleanup(): void;
+}
+
+/**
+ * Make a root of `kind`: the runtime's default root needs nothing; a
+ * `rootfs` root is built with `tincan rootfs create`, and fails clearly
+ * while the runtime has no such command.
+ */
+export async function makeRoot(kind: RootKind): Promise<TestRoot> {
+  if (kind === 'default') return { kind, flags: [], cleanup: () => {} };
+  const dir = mkdtempSync('/tmp/secroot-');
+  const out = await runTincan(
+    ['rootfs', 'create', '--from-host', ROOTFS_PROGRAMS.join(','), dir],
+    { timeoutMs: 120_000 },
+  );
+  if (out.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `tincan rootfs create failed (exit ${String(out.code)}): ` +
+        `${out.stderr.trim()} - the rootfs variant needs the mounts step's ` +
+        "'tincan rootfs create'",
+    );
+  }
+  chmodSync(dir, 0o755);
+  return {
+    kind,
+    dir,
+    flags: ['--mount', dir],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The probe built for this test file, and how containers reach it. */
+export interface Probe {
+  /** the host directory holding `probe` */
+  dir: string;
+  /** the probe's host path */
+  hostPath: string;
+  /** the probe's path inside a container */
+  path: string;
+  /** flags that bind the probe into a container */
+  flags: string[];
+  cleanup(): void;
+}
+
+/**
+ * Compile test/security/fixtures/probe.c with `gcc -static -O2` into a temp
+ * dir. With the mounts step the dir is bound at /probe read-only; before
+ * it, the host root is the container's root and the host path works.
+ */
+export function buildProbe(): Probe {
+  const dir = mkdtempSync('/tmp/secprobe-');
+  chmodSync(dir, 0o755);
+  const hostPath = path.join(dir, 'probe');
+  try {
+    execFileSync(
+      'gcc',
+      [
+        '-static',
+        '-O2',
+        '-pthread',
+        '-o',
+        hostPath,
+        path.join(__dirname, 'fixtures/probe.c'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? err);
+    throw new Error(
+      `gcc -static failed: ${stderr.trim()} (Debian needs gcc and libc6-dev, ` +
+        'which holds libc.a)',
+    );
+  }
+  const bind = runHas('--add');
+  return {
+    dir,
+    hostPath,
+    path: bind ? '/probe/probe' : hostPath,
+    flags: bind ? ['--add', `${dir}:/probe:ro`] : [],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The last JSON object a probe printed. */
+export function lastJson<T = Record<string, unknown>>(stdout: string): T {
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'));
+  const last = lines[lines.length - 1];
+  if (last === undefined) {
+    throw new Error(`the probe printed no JSON; stdout: ${stdout}`);
+  }
+  return JSON.parse(last) as T;
+}
+
+/** One attempted syscall, as the probe reports it. */
+export interface Attempt {
+  ret?: number;
+  errno?: string;
+  signal?: number;
+  exit?: number;
+}
+
+/** Whether an attempt was refused (an error, or killed by the kernel). */
+export function refused(a: Attempt | undefined): boolean {
+  if (!a) return false;
+  if (a.signal !== undefined) return true;
+  return a.ret !== undefined && a.ret < 0;
+}
+
+/** A probe's report. */
+export interface Report {
+  pid: number;
+  namespaces: Record<string, string | null>;
+  uid_map: string | null;
+  gid_map: string | null;
+  setgroups: string | null;
+  uids: number[];
+  gids: number[];
+  groups: number[];
+  status: Record<string, string>;
+  threads: Record<string, Record<string, string>>;
+  mountinfo: string[];
+  masked: Record<
+    string,
+    {
+      exists: boolean;
+      readable?: boolean;
+      bytes?: number;
+      entries?: number;
+      dir?: boolean;
+      errno?: string;
+    }
+  >;
+  cgroup: string[];
+  cgroup_limits: Record<string, string>;
+  rlimits: Record<string, [number | 'unlimited', number | 'unlimited']>;
+  fds: Record<string, string>;
+  links: Record<string, string | null>;
+  hostname: string;
+  tasks: number;
+}
+
+/** A container run of the probe: the run's output and the JSON it printed. */
+export interface ProbeRun<T> {
+  out: RunOutput;
+  json: T;
+}
+
+/** Run `probe ARGS…` in a container on `root`, with extra tincan `flags`. */
+export async function probeIn<T = Record<string, Attempt | string>>(
+  root: TestRoot,
+  probe: Probe,
+  args: readonly string[],
+  flags: readonly string[] = [],
+  options?: RunOptions,
+): Promise<ProbeRun<T>> {
+  const out = await run(
+    [...root.flags, ...probe.flags, ...flags, '--', probe.path, ...args],
+    options,
+  );
+  let json: T;
+  try {
+    json = lastJson<T>(out.stdout);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\nexit ${String(out.code)}, stderr: ${out.stderr}`,
+    );
+  }
+  return { out, json };
+}
+
+/** Run `sh -c SCRIPT` in a container on `root`. */
+export function shOn(
+  root: TestRoot,
+  script: string,
+  flags: readonly string[] = [],
+  options?: RunOptions,
+): Promise<RunOutput> {
+  return run([...root.flags, ...flags, '--', '/bin/sh', '-c', script], options);
+}
+
+// ------------------------------------------------------------ processes
+
+/** Processes this suite started, tracked by PID. */
+export class Tracker {
+  readonly children = new Set<ChildProcess>();
+
+  /** Spawn `tincan ARGS…` and track it until it exits. */
+  spawnTincan(args: readonly string[]): ChildProcess {
+    const child = spawn(process.execPath, [TINCAN_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    // Drain the pipes, so a chatty child never blocks on a full one.
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return child;
+  }
+
+  /** SIGKILL every tracked child still running, by PID. */
+  killAll(): void {
+    for (const child of this.children) {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+}
+
+/** Resolve when `child` has exited; its code and signal. */
+export function exited(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+}
+
+/** The init entry this checkout's runtime starts inside every container. */
+export const INIT_ENTRY = path.join(ROOT, 'packages/cli/dist/init-entry.js');
+
+/**
+ * PIDs of live (non-zombie) processes whose command line contains one of
+ * `markers`: the containers' processes this suite started.
+ */
+export function processesMatching(markers: readonly string[]): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(
+        /\0/g,
+        ' ',
+      );
+      if (!markers.some((m) => cmdline.includes(m))) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/^\d+ \(.*\) [ZX]/.test(stat)) continue;
+      found.push(Number(name));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
+/** Kill (by PID) processes left with one of `markers`; return their PIDs. */
+export function killLeftovers(markers: readonly string[]): number[] {
+  const left = processesMatching(markers);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  return left;
+}
+
+/** Wait `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, ms));
+
+/** Host traces tincan may leave, flattened to one list of strings. */
+export function traceList(): string[] {
+  const t = hostTraces();
+  return [
+    ...t.cgroups.map((c) => `cgroup ${c}`),
+    ...t.mounts.map((m) => `mount ${m}`),
+    ...t.tmp.map((d) => `tmp /tmp/${d}`),
+  ];
+}
+
+/**
+ * Traces that are not in `baseline` and stay for `settleMs`: other
+ * runtimes' tests may run on this machine at the same time, and their
+ * containers' traces come and go, while a leak stays.
+ */
+export async function leftTraces(
+  baseline: readonly string[],
+  settleMs = 3000,
+): Promise<string[]> {
+  const before = new Set(baseline);
+  let left = traceList().filter((t) => !before.has(t));
+  const deadline = Date.now() + settleMs;
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(250);
+    const now = new Set(traceList());
+    left = left.filter((t) => now.has(t));
+  }
+  return left;
+}
+
+/** Whether `path` exists (for readable assertions). */
+export const exists = (p: string): boolean => existsSync(p);
