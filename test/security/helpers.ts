@@ -213,6 +213,13 @@ export function refused(a: Attempt | undefined): boolean {
   return a.ret !== undefined && a.ret < 0;
 }
 
+/** The one attempt of a single-attempt probe's output. */
+export function only(json: Record<string, unknown>): Attempt | undefined {
+  return Object.values(json).find(
+    (v): v is Attempt => typeof v === 'object' && v !== null,
+  );
+}
+
 /** A probe's report. */
 export interface Report {
   pid: number;
@@ -239,6 +246,7 @@ export interface Report {
   >;
   cgroup: string[];
   cgroup_limits: Record<string, string>;
+  own_cgroup_limits: Record<string, string>;
   rlimits: Record<string, [number | 'unlimited', number | 'unlimited']>;
   fds: Record<string, string>;
   links: Record<string, string | null>;

@@ -40,18 +40,18 @@ class SecurityReporter {
   }
 }
 
-// The first meaningful line of a jest failure, without colour codes.
+// A failure in one line: jest's message and the start of its diff,
+// without colour codes or stack frames.
 function firstLine(text) {
   const plain = String(text).replace(/\u001b\[[0-9;]*m/g, '');
-  const lines = plain
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('at ') && l !== 'Error:');
-  const expectLine = lines.find((l) => /^(Expected|Received)/.test(l));
-  const head = lines[0] ?? 'failed';
-  return expectLine && head.startsWith('expect(')
-    ? `${head} ${lines.slice(1, 4).join(' ')}`.slice(0, 300)
-    : head.slice(0, 300);
+  const lines = [];
+  for (const raw of plain.split('\n')) {
+    const l = raw.trim();
+    if (l.startsWith('at ')) break;
+    if (l === '' || l === 'Error:') continue;
+    lines.push(l.replace(/^Error: /, ''));
+  }
+  return (lines.slice(0, 8).join(' | ') || 'failed').slice(0, 500);
 }
 
 module.exports = SecurityReporter;

@@ -1,0 +1,154 @@
+// Privileges P1-P2 of design/security-cases.md, against the final runtime,
+// on its default root and on a `tincan rootfs create` root.
+
+import { copyFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import {
+  buildProbe,
+  makeRoot,
+  probeIn,
+  refused,
+  requireRoot,
+  ROOT_KINDS,
+  type Attempt,
+  type Probe,
+  type Report,
+  type TestRoot,
+} from './helpers';
+
+/** Docker's fourteen default capabilities. */
+const DOCKER_CAPS = '00000000a80425fb';
+const ZERO = '0000000000000000';
+
+let probe: Probe;
+let capProbe: string;
+
+beforeAll(() => {
+  requireRoot();
+  probe = buildProbe();
+  // A copy of the probe with the file capability CAP_SYS_ADMIN.
+  const file = path.join(probe.dir, 'capprobe');
+  copyFileSync(probe.hostPath, file);
+  chmodSync(file, 0o755);
+  execFileSync(probe.hostPath, ['setfcap', file]);
+  capProbe = path.join(path.dirname(probe.path), 'capprobe');
+});
+
+afterAll(() => probe?.cleanup());
+
+/** Parse uid_map/gid_map text into [inside, outside, count] triples. */
+function parseMap(text: string | null): number[][] {
+  return (text ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+}
+
+describe.each(ROOT_KINDS)('%s root', (kind) => {
+  let root: TestRoot;
+
+  beforeAll(async () => {
+    root = await makeRoot(kind);
+  });
+
+  afterAll(() => root?.cleanup());
+
+  test("P1 root gets Docker's fourteen capabilities; no inheritable or ambient; no_new_privs", async () => {
+    const { json } = await probeIn<Report>(root, probe, ['report']);
+    const s = json.status;
+    expect({
+      CapInh: s.CapInh,
+      CapPrm: s.CapPrm,
+      CapEff: s.CapEff,
+      CapBnd: s.CapBnd,
+      CapAmb: s.CapAmb,
+      NoNewPrivs: s.NoNewPrivs,
+    }).toEqual({
+      CapInh: ZERO,
+      CapPrm: DOCKER_CAPS,
+      CapEff: DOCKER_CAPS,
+      CapBnd: DOCKER_CAPS,
+      CapAmb: ZERO,
+      NoNewPrivs: '1',
+    });
+  });
+
+  test('P1 a non-root uid has no effective capabilities', async () => {
+    const { json } = await probeIn<Report>(
+      root,
+      probe,
+      ['report'],
+      ['--uid', '1000'],
+    );
+    expect(json.uids).toEqual([1000, 1000, 1000]);
+    expect({
+      CapInh: json.status.CapInh,
+      CapPrm: json.status.CapPrm,
+      CapEff: json.status.CapEff,
+      CapAmb: json.status.CapAmb,
+      NoNewPrivs: json.status.NoNewPrivs,
+    }).toEqual({
+      CapInh: ZERO,
+      CapPrm: ZERO,
+      CapEff: ZERO,
+      CapAmb: ZERO,
+      NoNewPrivs: '1',
+    });
+  });
+
+  test('P1 a file-capability binary gains nothing', async () => {
+    // Run directly as a non-root uid, and by a root that switches uid and
+    // execs it: either way CAP_SYS_ADMIN must not appear.
+    const direct = (
+      await probeIn<Report>(
+        root,
+        { ...probe, path: capProbe },
+        ['report'],
+        ['--uid', '1000'],
+      )
+    ).json;
+    expect(direct.status.CapEff).toBe(ZERO);
+    expect(direct.status.CapPrm).toBe(ZERO);
+    const { json } = await probeIn<Report>(root, probe, [
+      'setuid-exec',
+      '1000',
+      capProbe,
+      'report',
+    ]);
+    expect(json.uids).toEqual([1000, 1000, 1000]);
+    expect(json.status.CapEff).toBe(ZERO);
+    expect(json.status.CapPrm).toBe(ZERO);
+  });
+
+  test('P2 uid/gid maps match the configuration and never map host root; groups cleared', async () => {
+    const { json } = await probeIn<Report>(
+      root,
+      probe,
+      ['report'],
+      ['--uidmap', '0:200000:65536', '--gidmap', '0:200000:65536'],
+    );
+    expect(parseMap(json.uid_map)).toEqual([[0, 200000, 65536]]);
+    expect(parseMap(json.gid_map)).toEqual([[0, 200000, 65536]]);
+    expect(json.groups).toEqual([]);
+
+    const dflt = await probeIn<Report>(root, probe, ['report']);
+    for (const map of [dflt.json.uid_map, dflt.json.gid_map]) {
+      const rows = parseMap(map);
+      expect(rows.length).toBeGreaterThan(0);
+      const mapsHostRoot = rows.some(
+        ([, outside = 0, count = 0]) => outside <= 0 && 0 < outside + count,
+      );
+      expect(mapsHostRoot).toBe(false);
+    }
+    expect(dflt.json.groups).toEqual([]);
+
+    const w = await probeIn<Record<string, Attempt>>(root, probe, [
+      'write',
+      '/proc/self/uid_map',
+      '0 0 1',
+    ]);
+    expect(refused(w.json['/proc/self/uid_map'])).toBe(true);
+  });
+});

@@ -1,0 +1,148 @@
+// Resources R1-R4 of design/security-cases.md, against the final runtime,
+// on its default root and on a `tincan rootfs create` root.
+
+import {
+  buildProbe,
+  makeRoot,
+  probeIn,
+  refused,
+  requireRoot,
+  ROOT_KINDS,
+  run,
+  shOn,
+  type Attempt,
+  type Probe,
+  type Report,
+  type TestRoot,
+} from './helpers';
+
+let probe: Probe;
+
+beforeAll(() => {
+  requireRoot();
+  probe = buildProbe();
+});
+
+afterAll(() => probe?.cleanup());
+
+/** The first of `files` (by file name) the probe read from its own cgroups. */
+function limit(report: Report, ...files: string[]): string | undefined {
+  const own = report.own_cgroup_limits;
+  for (const f of files) {
+    const key = Object.keys(own).find((k) => k.endsWith(`/${f}`));
+    if (key !== undefined) return own[key];
+  }
+  return undefined;
+}
+
+describe.each(ROOT_KINDS)('%s root', (kind) => {
+  let root: TestRoot;
+
+  beforeAll(async () => {
+    root = await makeRoot(kind);
+  });
+
+  afterAll(() => root?.cleanup());
+
+  test('R1 with --pids 64 a fork bomb stops near 63 and the run ends', async () => {
+    const started = Date.now();
+    const { out, json } = await probeIn<{ forked: number; errno: string }>(
+      root,
+      probe,
+      ['forkmany', '200'],
+      ['--pids', '64'],
+      { timeoutMs: 60_000 },
+    );
+    expect(out.code).toBe(0);
+    expect(json.errno).toBe('EAGAIN');
+    expect(json.forked).toBeGreaterThanOrEqual(50);
+    expect(json.forked).toBeLessThan(64);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // 200 background sleeps from a shell: the shell reports the failures.
+    const sh = await shOn(
+      root,
+      'n=0; i=0; while [ $i -lt 200 ]; do i=$((i+1)); ' +
+        'sleep 30 2>/dev/null & [ $? -eq 0 ] && n=$((n+1)); done; ' +
+        'kill $(jobs -p) 2>/dev/null; echo done',
+      ['--pids', '64'],
+      { timeoutMs: 60_000 },
+    );
+    expect(sh.stdout).toMatch(/done/);
+    expect(sh.stderr).toMatch(/fork|Resource temporarily unavailable/i);
+  });
+
+  test('R2 with --memory 64M allocating 200 MiB ends with 137 and an OOM kill; no swap', async () => {
+    const out = await run(
+      [
+        ...root.flags,
+        ...probe.flags,
+        '--memory',
+        '64M',
+        '--stats',
+        '--',
+        probe.path,
+        'alloc',
+        '200',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(out.code).toBe(137);
+    expect(out.stderr).toMatch(/oom/i);
+    const { json } = await probeIn<Report>(
+      root,
+      probe,
+      ['report'],
+      ['--memory', '64M'],
+    );
+    const swapV2 = limit(json, 'memory.swap.max');
+    const memsw = limit(json, 'memory.memsw.limit_in_bytes');
+    if (swapV2 !== undefined) expect(swapV2).toBe('0');
+    else if (memsw !== undefined) expect(memsw).toBe(String(64 * 1024 * 1024));
+    else
+      throw new Error('neither memory.swap.max nor memsw can be read inside');
+  });
+
+  test('R3 the configured limits are in force in the container cgroup', async () => {
+    const { out, json } = await probeIn<Report>(
+      root,
+      probe,
+      ['report'],
+      ['--memory', '64M', '--pids', '64', '--cpus', '0.5'],
+    );
+    expect(out.code).toBe(0);
+    expect(limit(json, 'pids.max')).toBe('64');
+    expect(limit(json, 'memory.max', 'memory.limit_in_bytes')).toBe(
+      String(64 * 1024 * 1024),
+    );
+    const cpuMax = limit(json, 'cpu.max');
+    const quota = limit(json, 'cpu.cfs_quota_us');
+    const period = limit(json, 'cpu.cfs_period_us');
+    if (cpuMax !== undefined) {
+      const [q, p] = cpuMax.split(' ').map(Number);
+      expect((q ?? 0) / (p ?? 1)).toBeCloseTo(0.5);
+    } else {
+      expect(Number(quota) / Number(period)).toBeCloseTo(0.5);
+    }
+  });
+
+  test('R4 NOFILE defaults to 64: opening 100 files stops with EMFILE; ulimit -n 4096 fails', async () => {
+    const { json: report } = await probeIn<Report>(root, probe, ['report']);
+    expect(report.rlimits.NOFILE).toEqual([64, 64]);
+    const { json } = await probeIn<{ opened: number; errno: string }>(
+      root,
+      probe,
+      ['openmany', '100'],
+    );
+    expect(json.errno).toBe('EMFILE');
+    expect(json.opened).toBeGreaterThanOrEqual(58);
+    expect(json.opened).toBeLessThanOrEqual(61);
+    const raise = await probeIn<Record<string, Attempt>>(root, probe, [
+      'setrlimit',
+      'NOFILE',
+      '4096:4096',
+    ]);
+    expect(refused(raise.json.NOFILE)).toBe(true);
+    const sh = await shOn(root, 'ulimit -n 4096');
+    expect(sh.code).not.toBe(0);
+  });
+});
