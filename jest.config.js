@@ -2,10 +2,7 @@
 // integration tests under test/ run real containers as root; the security
 // suite (test/security) attacks the final runtime, as root, one case a test.
 /** @type {import('jest').Config} */
-const tsJest = [
-  'ts-jest',
-  { tsconfig: '<rootDir>/tsconfig.test.json' },
-];
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 module.exports = {
   projects: [
     {
@@ -31,7 +28,7 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       slowTestThreshold: 60,
-      testTimeout: 300000,
+      setupFilesAfterEnv: ['<rootDir>/test/security/setup.ts'],
     },
   ],
 };

@@ -342,18 +342,17 @@ export function exited(
 export const INIT_ENTRY = path.join(ROOT, 'packages/cli/dist/init-entry.js');
 
 /**
- * PIDs of live (non-zombie) processes whose command line contains one of
- * `markers`: the containers' processes this suite started.
+ * PIDs of live (non-zombie) processes whose command line (arguments joined
+ * by NUL, as in /proc/PID/cmdline) contains one of `markers`: the
+ * containers' processes this suite started. `sleep\0123.45` matches the
+ * sleep itself, never a shell or a tincan whose script mentions it.
  */
 export function processesMatching(markers: readonly string[]): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(
-        /\0/g,
-        ' ',
-      );
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
       if (!markers.some((m) => cmdline.includes(m))) continue;
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (/^\d+ \(.*\) [ZX]/.test(stat)) continue;
@@ -382,11 +381,24 @@ export function killLeftovers(markers: readonly string[]): number[] {
 export const sleep = (ms: number): Promise<void> =>
   new Promise((r) => setTimeout(r, ms));
 
-/** Host traces tincan may leave, flattened to one list of strings. */
+/** Whether a cgroup directory holds processes (a running container's). */
+function populated(dir: string): boolean {
+  try {
+    return readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Host traces tincan may leave, flattened to one list of strings. Cgroups
+ * that hold processes belong to containers still running (other tests on
+ * this machine may run some); a leak is an empty one.
+ */
 export function traceList(): string[] {
   const t = hostTraces();
   return [
-    ...t.cgroups.map((c) => `cgroup ${c}`),
+    ...t.cgroups.filter((c) => !populated(c)).map((c) => `cgroup ${c}`),
     ...t.mounts.map((m) => `mount ${m}`),
     ...t.tmp.map((d) => `tmp /tmp/${d}`),
   ];

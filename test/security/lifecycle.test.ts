@@ -19,12 +19,14 @@ import {
 const tracker = new Tracker();
 /** A sleep length no other process on the machine uses: our marker. */
 const marker = `${1000 + (process.pid % 1000)}.${Date.now() % 100000}`;
+/** The marker sleep as /proc/PID/cmdline spells it. */
+const SLEEPING = `sleep\0${marker}\0`;
 
 beforeAll(requireRoot);
 
 afterEach(() => {
   tracker.killAll();
-  killLeftovers([`sleep ${marker}`]);
+  killLeftovers([SLEEPING]);
 });
 
 /** Spawn `tincan run ARGS…`; resolve once its stdout shows `ready`. */
@@ -47,10 +49,10 @@ function startReady(args: string[]): {
 /** Wait until no process with the marker is alive, up to `ms`. */
 async function noneLeft(ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
-  let left = processesMatching([`sleep ${marker}`]);
+  let left = processesMatching([SLEEPING]);
   while (left.length > 0 && Date.now() < deadline) {
     await sleep(100);
-    left = processesMatching([`sleep ${marker}`]);
+    left = processesMatching([SLEEPING]);
   }
   return left;
 }
@@ -134,7 +136,7 @@ describe('L2 parent death', () => {
       `echo ready; exec sleep ${marker}`,
     ]);
     await ready;
-    expect(processesMatching([`sleep ${marker}`]).length).toBe(1);
+    expect(processesMatching([SLEEPING]).length).toBe(1);
     child.kill('SIGKILL');
     await exited(child);
     expect(await noneLeft(2000)).toEqual([]);
