@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   exited,
-  hasCommand,
+  gc,
   INIT_ENTRY,
   killLeftovers,
   leftTraces,
@@ -15,7 +15,6 @@ import {
   processesMatching,
   requireRoot,
   run,
-  runTincan,
   sleep,
   traceList,
   Tracker,
@@ -44,19 +43,6 @@ async function ourProcessesAfter(ms: number): Promise<number[]> {
     left = processesMatching(OURS);
   }
   return left;
-}
-
-/**
- * `tincan gc` once the cgroups are old enough for it (it leaves young
- * ones to a tincan that may still be starting); what it said.
- */
-async function gc(): Promise<string> {
-  if (!hasCommand('gc')) {
-    return 'tincan has no gc command (it comes with the resources step)';
-  }
-  await sleep(6000);
-  const out = await runTincan(['gc']);
-  return out.code === 0 ? 'ok' : `gc exit ${String(out.code)}: ${out.stderr}`;
 }
 
 test('faults: 100 runs SIGKILLed 0-500 ms after start leave nothing behind after gc', async () => {

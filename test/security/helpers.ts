@@ -426,3 +426,16 @@ export async function leftTraces(
 
 /** Whether `path` exists (for readable assertions). */
 export const exists = (p: string): boolean => existsSync(p);
+
+/**
+ * `tincan gc` once the cgroups are old enough for it (it leaves young ones
+ * to a tincan that may still be starting): 'ok', or what went wrong.
+ */
+export async function gc(): Promise<string> {
+  if (!hasCommand('gc')) {
+    return 'tincan has no gc command (it comes with the resources step)';
+  }
+  await sleep(6000);
+  const out = await runTincan(['gc']);
+  return out.code === 0 ? 'ok' : `gc exit ${String(out.code)}: ${out.stderr}`;
+}

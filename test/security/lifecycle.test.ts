@@ -4,13 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import {
   exited,
+  gc,
   INIT_ENTRY,
   killLeftovers,
   leftTraces,
   processesMatching,
   requireRoot,
   run,
-  runTincan,
   sleep,
   traceList,
   Tracker,
@@ -196,11 +196,7 @@ describe('L3 cleanup', () => {
     child.kill('SIGKILL');
     await exited(child);
     expect(await noneLeft(2000)).toEqual([]);
-    // gc leaves cgroups younger than a few seconds alone (a starting
-    // tincan may own them): wait that out first.
-    await sleep(6000);
-    const out = await runTincan(['gc']);
-    expect(out.code).toBe(0);
+    expect(await gc()).toBe('ok');
     expect(await leftTraces(baseline)).toEqual([]);
     const next = await run(['--', '/bin/true']);
     expect(next.code).toBe(0);
