@@ -25,12 +25,12 @@ export const capabilitiesSection =
  * `=VALUE` the string. Only the string `false` turns no_new_privs off.
  */
 export function parseNoNewPrivileges(value: unknown): boolean {
-  if (value === true || value === false || value === undefined) return true;
-  const text = String(value).toLowerCase();
+  if (typeof value !== 'string') return true;
+  const text = value.toLowerCase();
   if (text === 'true') return true;
   if (text === 'false') return false;
   throw new UsageError(
-    `--no-new-privileges ${String(value)}`,
+    `--no-new-privileges ${value}`,
     'expected true or false (write it as --no-new-privileges=false)',
   );
 }
