@@ -1,7 +1,6 @@
 // Step 1's part of the config: the command, its environment and working
 // directory. Everything here is validated before anything is created.
 
-import { parse as shellParse } from 'shell-quote';
 import { UsageError } from './errors';
 import { DEFAULT_PATH } from './exec';
 import type { ContainerConfig, RawOptions } from './layer';
@@ -16,7 +15,8 @@ export function splitCommandLine(line: string): string[] {
     throw new UsageError('--command', 'the command line is empty');
   }
   const words: string[] = [];
-  const parsed = shellParse(line, (name) => `$${name}`);
+  const { parse } = require('shell-quote') as typeof import('shell-quote');
+  const parsed = parse(line, (name) => `$${name}`);
   for (const entry of parsed) {
     if (typeof entry !== 'string') {
       const what = 'op' in entry ? entry.op : 'comment' in entry ? '#' : '?';
@@ -59,7 +59,7 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function environmentFrom(
   entries: readonly string[],
-  hostTerm = process.env.TERM,
+  hostTerm: string | undefined,
 ): string[] {
   const env = new Map<string, string>([
     ['PATH', DEFAULT_PATH],
@@ -105,7 +105,10 @@ export function configureBase(
   config: ContainerConfig,
 ): void {
   config.command = commandFrom(options, args);
-  config.env = environmentFrom((options.env as string[] | undefined) ?? []);
+  config.env = environmentFrom(
+    (options.env as string[] | undefined) ?? [],
+    process.env.TERM,
+  );
   const workdir = (options.workdir as string | undefined) ?? '/';
   if (!workdir.startsWith('/')) {
     throw new UsageError(`--workdir ${workdir}`, 'must be an absolute path');

@@ -2,7 +2,6 @@
 // native stage, attach, send the config, relay the init's messages, forward
 // signals, wait, and clean up on every path.
 
-import { randomBytes } from 'node:crypto';
 import { closeSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, RuntimeError, exitCodeOf, messageOf } from './errors';
@@ -41,6 +40,8 @@ export const FORWARDED_SIGNALS = [
 
 /** A fresh container id: 12 hex digits, like docker's short ids. */
 export function newContainerId(): string {
+  const { randomBytes } =
+    require('node:crypto') as typeof import('node:crypto');
   return randomBytes(6).toString('hex');
 }
 

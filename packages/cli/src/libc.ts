@@ -231,7 +231,7 @@ export function clone(
   fn: NativePointer,
   stackTop: number,
   flags: number,
-  arg: NativePointer,
+  arg: NativePointer | null,
 ): number {
   return check('clone', [flagNames(flags, CLONE_FLAGS)], () =>
     Number(cloneC(fn, stackTop, flags, arg)),

@@ -1,0 +1,59 @@
+// Step 2's work inside the container: check the init became root of its
+// user namespace, name the host, bring up lo; later, switch to the
+// requested uid and gid with no supplementary groups.
+
+import { readFileSync } from 'node:fs';
+import {
+  PR,
+  prctl,
+  RuntimeError,
+  withContext,
+  type InitLayer,
+} from '@tincan/cli';
+import {
+  fullCapabilitySet,
+  identityProblem,
+  parseStatus,
+  setgroupsEmpty,
+  setresgid,
+  setresuid,
+} from './credentials';
+import { namespacesSection } from './section';
+import { interfaceUp } from './loopback';
+import { sethostname } from './sethostname';
+
+const SIGKILL = 9;
+
+// #region namespaces-init
+/** Step 2's init phases. */
+export const initLayer: InitLayer = {
+  name: 'namespaces',
+  phases: {
+    namespaces(ctx) {
+      const { hostname } = namespacesSection.get(ctx.config);
+      const status = parseStatus(readFileSync('/proc/self/status', 'utf8'));
+      const problem = identityProblem(status, fullCapabilitySet());
+      if (problem) throw new RuntimeError(`namespaces: ${problem}`);
+      ctx.log.debug(`uid 0, gid 0, CapEff ${status.capEff.toString(16)}`);
+
+      withContext('namespaces', () => sethostname(hostname));
+      ctx.log.debug(`sethostname(${JSON.stringify(hostname)})`);
+
+      withContext('namespaces', () => interfaceUp('lo'));
+      ctx.log.debug('ioctl(SIOCSIFFLAGS, "lo", IFF_UP)');
+    },
+
+    credentials(ctx) {
+      const { uid, gid } = namespacesSection.get(ctx.config);
+      withContext('namespaces', () => {
+        setgroupsEmpty();
+        setresgid(gid);
+        setresuid(uid);
+        // Changing credentials clears the parent-death signal.
+        prctl('PR_SET_PDEATHSIG', PR.SET_PDEATHSIG, SIGKILL);
+      });
+      ctx.log.debug(`setgroups([]), setresgid(${gid}), setresuid(${uid})`);
+    },
+  },
+};
+// #endregion namespaces-init

@@ -1,0 +1,206 @@
+// Step 2's layer on the parent's side: the namespace clone flags, the
+// native chain's setres*id(0) links, the uid/gid maps written after clone,
+// and the flags that choose ids and the hostname.
+
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  addressOf,
+  clone,
+  dlsym,
+  free,
+  malloc,
+  messageOf,
+  q,
+  SIGCHLD,
+  UsageError,
+  waitpid,
+  withContext,
+  type CheckLine,
+  type ContainerConfig,
+  type Layer,
+  type RawOptions,
+} from '@tincan/cli';
+import { Option, type Command } from 'commander';
+import {
+  CLONE_NEWCGROUP,
+  NAMESPACE_CLONE_FLAGS,
+  NAMESPACE_TYPES,
+} from './clone-flags';
+import { generateHostname, validateHostname } from './hostname';
+import { namespacesSection, type NamespacesConfig } from './section';
+import {
+  defaultIdMap,
+  formatIdMap,
+  isMapped,
+  parseIdMap,
+  validateIdMap,
+  writeIdMaps,
+} from './id-map';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parse a container uid or gid given to `flag`. */
+export function parseId(flag: string, value: unknown): number {
+  const text = String(value);
+  if (!/^\d+$/.test(text) || Number(text) >= 2 ** 32 - 1) {
+    throw new UsageError(`${flag} ${text}`, 'not a valid id (0 to 4294967294)');
+  }
+  return Number(text);
+}
+
+/** Build step 2's config from the parsed flags. Creates nothing. */
+export function configureNamespaces(
+  options: RawOptions,
+  config: ContainerConfig,
+): NamespacesConfig {
+  const uidMap =
+    (options.uidmap as string[] | undefined)?.map((m) =>
+      parseIdMap('--uidmap', m),
+    ) ?? defaultIdMap('/etc/subuid');
+  const gidMap =
+    (options.gidmap as string[] | undefined)?.map((m) =>
+      parseIdMap('--gidmap', m),
+    ) ?? defaultIdMap('/etc/subgid');
+  validateIdMap('--uidmap', uidMap);
+  validateIdMap('--gidmap', gidMap);
+
+  const uid = parseId('--uid', options.uid ?? 0);
+  const gid = parseId('--gid', options.gid ?? uid);
+  if (!isMapped(uidMap, 0) || !isMapped(gidMap, 0)) {
+    throw new UsageError(
+      '--uidmap',
+      'container id 0 must be mapped: the init runs as root first',
+    );
+  }
+  if (!isMapped(uidMap, uid)) {
+    throw new UsageError(
+      `--uid ${uid}`,
+      `outside the uid map (${formatIdMap(uidMap).trim()})`,
+    );
+  }
+  if (!isMapped(gidMap, gid)) {
+    throw new UsageError(
+      `--gid ${gid}`,
+      `outside the gid map (${formatIdMap(gidMap).trim()})`,
+    );
+  }
+
+  const hostname =
+    options.hostname === undefined
+      ? generateHostname()
+      : validateHostname(options.hostname as string);
+
+  // HOSTNAME as docker sets it; HOME for a non-root user unless given.
+  const userSet = new Set(
+    ((options.env as string[] | undefined) ?? []).map((e) => e.split('=')[0]),
+  );
+  config.env.push(`HOSTNAME=${hostname}`);
+  if (uid !== 0 && !userSet.has('HOME')) {
+    config.env = config.env.map((e) => (e.startsWith('HOME=') ? 'HOME=/' : e));
+  }
+  return { uidMap, gidMap, uid, gid, hostname };
+}
+
+/**
+ * Whether this process can create the namespace of `flag`: clone a child
+ * whose function is _exit itself (it exits 0 with its NULL argument), so
+ * no chain is needed to ask the kernel.
+ */
+export function canCreateNamespace(flag: number): string | undefined {
+  const size = 16 * 1024;
+  const stack = malloc(size);
+  try {
+    const top = addressOf(stack) + size;
+    const pid = clone(dlsym('_exit'), top, flag | SIGCHLD, null);
+    const [, status] = waitpid(pid);
+    return status.kind === 'exited' && status.code === 0
+      ? undefined
+      : `the probe child ended with ${JSON.stringify(status)}`;
+  } catch (err) {
+    return messageOf(err);
+  } finally {
+    free(stack);
+  }
+}
+
+// #region namespaces-layer
+/** Step 2's layer. */
+export const namespacesLayer: Layer = {
+  name: 'namespaces',
+  initModule: require.resolve('./init'),
+
+  options(run: Command) {
+    run
+      .option('-u, --uid <uid>', 'the uid the command runs as, inside', '0')
+      .option(
+        '--gid <gid>',
+        'the gid the command runs as, inside (default: the uid)',
+      )
+      .option(
+        '--uidmap <inside:outside:count>',
+        "map container uids to host uids (repeatable; default: root's " +
+          'range in /etc/subuid, else 0:100000:65536)',
+        collect,
+      )
+      .option(
+        '--gidmap <inside:outside:count>',
+        'map container gids to host gids (repeatable; default: /etc/subgid, ' +
+          'else 0:100000:65536)',
+        collect,
+      )
+      .addOption(
+        new Option(
+          '--hostname <name>',
+          "the container's hostname (default: a generated adjective-noun-number)",
+        ),
+      );
+  },
+
+  configure(options, config) {
+    namespacesSection.set(config, configureNamespaces(options, config));
+  },
+
+  cloneFlags: () => NAMESPACE_CLONE_FLAGS,
+
+  // The chain must become root of the new namespace before execve: a
+  // process that execs as an unmapped uid loses every capability.
+  chain: () => [
+    { fn: 'unshare', args: [CLONE_NEWCGROUP] },
+    { fn: 'setresgid', args: [0, 0, 0] },
+    { fn: 'setresuid', args: [0, 0, 0] },
+  ],
+
+  attach(ctx) {
+    const { uidMap, gidMap } = namespacesSection.get(ctx.config);
+    const pid = ctx.pid ?? 0;
+    withContext('namespaces', () => writeIdMaps(pid, uidMap, gidMap));
+    ctx.log.debug(
+      `wrote /proc/${pid}/uid_map ${q(formatIdMap(uidMap))} and gid_map ${q(formatIdMap(gidMap))}`,
+    );
+  },
+
+  check(): CheckLine[] {
+    const lines: CheckLine[] = NAMESPACE_TYPES.map(({ name, flag }) => {
+      const problem = canCreateNamespace(flag);
+      return {
+        what: `${name} namespace`,
+        verdict: problem ? 'fail' : 'ok',
+        detail: problem ?? 'can be created',
+      };
+    });
+    const ranges = ['/etc/subuid', '/etc/subgid'].map((file) => {
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      const map = defaultIdMap(file as '/etc/subuid');
+      return `${file}: ${text ? 'root ' : 'no file, default '}${formatIdMap(map).trim()}`;
+    });
+    lines.push({
+      what: 'id ranges',
+      verdict: 'info',
+      detail: ranges.join('; '),
+    });
+    return lines;
+  },
+};
+// #endregion namespaces-layer
