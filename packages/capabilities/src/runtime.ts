@@ -1,7 +1,8 @@
 // Step 4's runtime: the previous step's runtime plus the capabilities
 // layer.
 
-import { extendRuntime, runtime as previous, type Runtime } from '@tincan/cli'; // MERGE: extend @tincan/namespaces once it lands
+import { extendRuntime, type Runtime } from '@tincan/cli';
+import { runtime as previous } from '@tincan/namespaces'; // MERGE: extend @tincan/mounts once it lands
 import { capabilitiesLayer } from './layer';
 
 /** The step-4 runtime. */
