@@ -465,3 +465,47 @@ describe('tincan check', () => {
     );
   });
 });
+
+describe.each(stepsFrom('capabilities'))(
+  'step %s runtime, rootless',
+  (step) => {
+    /** Run `grep … /proc/self/status` with tincan started by `user`. */
+    const statusAs = (user: string, flags: string[]) => {
+      const out = spawnSync(
+        'setpriv',
+        [
+          ...['--reuid', user, '--regid', user, '--clear-groups', '--'],
+          ...[process.execPath, TINCAN_BIN, '--step', step, 'run', ...flags],
+          ...['--', 'cat', '/proc/self/status'],
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+      );
+      if (out.status !== 0) {
+        throw new Error(
+          `tincan as ${user} exited ${out.status}: ${out.stderr}`,
+        );
+      }
+      return privileges(out.stdout);
+    };
+
+    test('an unprivileged user gets the same sets (test/rootless users)', () => {
+      for (const user of ['tc-single', 'tc-subuid']) {
+        expect(statusAs(user, [])).toEqual({
+          uid: '0\t0\t0\t0',
+          inh: NONE,
+          prm: DEFAULT_SET,
+          eff: DEFAULT_SET,
+          bnd: DEFAULT_SET,
+          amb: NONE,
+          nnp: '1',
+        });
+      }
+      expect(statusAs('tc-subuid', ['--uid', '1000'])).toMatchObject({
+        uid: '1000\t1000\t1000\t1000',
+        prm: NONE,
+        eff: NONE,
+        bnd: DEFAULT_SET,
+      });
+    });
+  },
+);
