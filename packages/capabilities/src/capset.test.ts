@@ -2,7 +2,7 @@
 // must agree with what the kernel shows in /proc/self/status.
 
 import { ownCapSets } from './capability';
-import { capget, capset } from './capset';
+import { capget, capset, gettid } from './capset';
 
 describe('capget and capset', () => {
   test('capget reads the sets /proc/self/status shows', () => {
@@ -29,5 +29,11 @@ describe('capget and capset', () => {
       /^capset\(\{_LINUX_CAPABILITY_VERSION_3, 0\}, \{effective=0000000000000001, permitted=0000000000000000, inheritable=0000000000000000\}\): EPERM \(Operation not permitted\)$/,
     );
     expect(capget()).toEqual(before);
+  });
+});
+
+describe('gettid', () => {
+  test('is the pid on the main thread', () => {
+    expect(gettid()).toBe(process.pid);
   });
 });

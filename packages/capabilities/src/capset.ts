@@ -21,6 +21,12 @@ const capgetC = libc.func(
   'int capget(uint32_t *hdrp, _Inout_ uint32_t *datap)',
 );
 const capsetC = libc.func('int capset(uint32_t *hdrp, const uint32_t *datap)');
+const gettidC = libc.func('int gettid(void)');
+
+/** gettid(2): the calling thread's id; equal to the pid on the main one. */
+export function gettid(): number {
+  return Number(gettidC());
+}
 
 /** The three sets capset(2) writes. */
 export interface ThreadCaps {

@@ -23,7 +23,7 @@ import {
   type CapabilityTable,
   type CapSet,
 } from './capability';
-import { capget, capset, type ThreadCaps } from './capset';
+import { capget, capset, gettid, type ThreadCaps } from './capset';
 import { capabilitiesSection } from './config';
 import {
   capAmbientClearAll,
@@ -33,6 +33,20 @@ import {
   setKeepcaps,
   setNoNewPrivs,
 } from './prctl';
+
+/**
+ * Fail unless this runs on the process's main thread, the one that will
+ * call execve: sets changed on any other thread would die with it.
+ */
+function onMainThread(): void {
+  const tid = gettid();
+  if (tid !== process.pid) {
+    throw new Error(
+      `capabilities must be set on the main thread (${process.pid}), ` +
+        `not on thread ${tid}`,
+    );
+  }
+}
 
 function settings(ctx: InitContext): { table: CapabilityTable; set: CapSet } {
   const section = capabilitiesSection.get(ctx.config);
@@ -54,6 +68,7 @@ function settings(ctx: InitContext): { table: CapabilityTable; set: CapSet } {
 export function dropBoundingSet(ctx: InitContext): void {
   const { table, set } = settings(ctx);
   const dropped: string[] = [];
+  onMainThread();
 
   for (let cap = 0; cap <= table.lastCap; cap++) {
     if (hasCapability(set, cap)) continue;
@@ -91,6 +106,7 @@ export function dropBoundingSet(ctx: InitContext): void {
 export function setCapabilities(ctx: InitContext): void {
   const { table, set } = settings(ctx);
   const root = process.geteuid?.() === 0;
+  onMainThread();
 
   capAmbientClearAll();
   ctx.log.debug('prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)');
@@ -136,6 +152,7 @@ export function noNewPrivs(ctx: InitContext): void {
     return;
   }
 
+  onMainThread();
   setNoNewPrivs();
   if (!getNoNewPrivs()) {
     throw new Error('prctl(PR_GET_NO_NEW_PRIVS) = 0 after setting it');
