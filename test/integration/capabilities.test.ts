@@ -189,6 +189,25 @@ describe.each(stepsFrom('capabilities'))('step %s runtime', (step) => {
     });
   });
 
+  test('--cap-add with a non-root --uid only reaches the bounding set, with a warning', async () => {
+    const out = await run('cat /proc/self/status', [
+      '--uid',
+      '1000',
+      '--cap-add',
+      'SYS_ADMIN',
+    ]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(
+      'tincan: warning: --uid 1000 is not root and gets no capabilities: ' +
+        '--cap-add CAP_SYS_ADMIN only reaches the bounding set\n',
+    );
+    expect(privileges(out.stdout)).toMatchObject({
+      prm: NONE,
+      eff: NONE,
+      bnd: hex(BigInt(`0x${DEFAULT_SET}`) | bit(CAP_SYS_ADMIN)),
+    });
+  });
+
   test('mount is refused without CAP_SYS_ADMIN, allowed with --cap-add SYS_ADMIN', async () => {
     const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
     const script =

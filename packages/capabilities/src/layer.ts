@@ -4,6 +4,7 @@
 
 import { Option, type Command } from 'commander';
 import type { CheckLine, Layer, RawOptions } from '@tincan/cli';
+import { namespacesSection } from '@tincan/namespaces';
 import {
   capabilityTable,
   capNames,
@@ -13,12 +14,20 @@ import {
   ownCapSets,
   parseCapSet,
   resolveCapabilities,
+  type CapabilityTable,
   type CapSet,
 } from './capability';
 import { capabilitiesSection, parseNoNewPrivileges } from './config';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Docker's default set in `table`. */
+function defaultSet(table: CapabilityTable): CapSet {
+  return capSetOf(
+    DEFAULT_CAPABILITIES.map((name) => table.names.indexOf(name)),
+  );
 }
 
 /** The capabilities this process's main thread has in its bounding set. */
@@ -90,6 +99,16 @@ export const capabilitiesLayer: Layer = {
           `will not have it either`,
       );
     }
+    const uid = namespacesSection.has(ctx.config)
+      ? namespacesSection.get(ctx.config).uid
+      : 0;
+    const added = set & ~defaultSet(table);
+    if (uid !== 0 && added !== 0n) {
+      ctx.log.warn(
+        `--uid ${uid} is not root and gets no capabilities: --cap-add ` +
+          `${capNames(table, added).join(', ')} only reaches the bounding set`,
+      );
+    }
     if (!section.noNewPrivs) {
       ctx.log.warn(
         '--no-new-privileges=false: setuid binaries and file capabilities ' +
@@ -103,10 +122,7 @@ export const capabilitiesLayer: Layer = {
     const bounding = ownBoundingSet();
     const all = (1n << BigInt(table.lastCap + 1)) - 1n;
     const lacking = all & ~bounding;
-    const defaults = capSetOf(
-      DEFAULT_CAPABILITIES.map((name) => table.names.indexOf(name)),
-    );
-    const lackingDefaults = lacking & defaults;
+    const lackingDefaults = lacking & defaultSet(table);
     const detail =
       `bounding set ${formatCapSet(bounding)} of ${table.lastCap + 1} ` +
       `capabilities (cap_last_cap ${table.lastCap})` +
