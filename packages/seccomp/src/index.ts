@@ -10,3 +10,8 @@ export * from './dump';
 export * from './interpret';
 export * from './policy';
 export * from './syscalls';
+export * from './config';
+export * from './layer';
+export * from './profile';
+export * from './runtime';
+export * from './seccomp';
