@@ -123,7 +123,7 @@ function findFarJump(
 ): number | undefined {
   let pc = 0;
   for (let index = 0; index < items.length; index++) {
-    const item = items[index] as Item;
+    const item = items[index];
     if (!('insn' in item)) continue;
     if (isConditional(item.insn)) {
       for (const label of [item.insn.jt, item.insn.jf]) {

@@ -245,12 +245,12 @@ function emitSearch(
 ): void {
   if (here) asm.label(here);
   if (lo === hi) {
-    asm.emit({ code: JA, k: 0, target: target(ranges[lo] as Range) });
+    asm.emit({ code: JA, k: 0, target: target(ranges[lo]) });
     return;
   }
   const mid = Math.ceil((lo + hi) / 2);
-  const pivot = ranges[mid] as Range;
-  const left = lo === mid - 1 ? target(ranges[lo] as Range) : undefined;
+  const pivot = ranges[mid];
+  const left = lo === mid - 1 ? target(ranges[lo]) : undefined;
   const right = mid === hi ? target(pivot) : asm.fresh('ge');
   const name = syscallName(arch, pivot.start);
   asm.emit({

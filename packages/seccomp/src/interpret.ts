@@ -46,7 +46,7 @@ export function runFilter(
   let x = 0;
   let executed = 0;
   for (let pc = 0; pc < program.length; pc++) {
-    const insn = program[pc] as Insn;
+    const insn = program[pc];
     executed++;
     const k = insn.k >>> 0;
     const src = (insn.code & BPF.X) !== 0 ? x : k;

@@ -169,7 +169,7 @@ function archNamed(name: string): Arch {
   if (!found) {
     throw new UsageError(
       `--arch ${name}`,
-      `known: ${Object.keys(ARCHES).join(', ')}`,
+      `unknown architecture; known: ${Object.keys(ARCHES).join(', ')}`,
     );
   }
   return ARCHES[found];

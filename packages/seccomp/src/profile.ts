@@ -178,11 +178,11 @@ function errnoField(
   bad: (why: string) => UsageError,
 ): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 0) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw bad(`${what} ${JSON.stringify(value)} is not an errno number`);
   }
-  if ((value as number) > 4095) throw bad(`${what} ${String(value)} is > 4095`);
-  return value as number;
+  if (value > 4095) throw bad(`${what} ${value} is above 4095`);
+  return value;
 }
 
 function actionOf(
@@ -200,7 +200,7 @@ function actionOf(
     throw bad(`${what} ${JSON.stringify(value)} ${why}`);
   }
   // Like runc, SCMP_ACT_ERRNO without a number means EPERM.
-  return kind === 'ERRNO' ? ERRNO(errno ?? 1) : ({ kind } as Action);
+  return kind === 'ERRNO' ? ERRNO(errno ?? 1) : { kind };
 }
 
 function argsOf(

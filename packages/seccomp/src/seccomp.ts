@@ -54,7 +54,7 @@ export function seccompSetModeFilter(
       flagNames(flags, FILTER_FLAGS),
       `{len=${program.length}}`,
     ];
-    const nr = hostArch().syscalls.seccomp as number;
+    const nr = hostArch().syscalls.seccomp;
     const ret = check('seccomp', args, () =>
       Number(
         syscallC(
