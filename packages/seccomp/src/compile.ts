@@ -351,7 +351,7 @@ function foldBitTests(entry: Entry): Block['rules'] {
   return rules;
 }
 
-/** One block per distinct rule set: chmod and fchmod share theirs. */
+/** One block per distinct rule set: chmod and fchmod share `chmod/fchmod`. */
 function blocksOf(entries: Entry[]): Map<Entry, Block> {
   const byKey = new Map<string, Block>();
   const blocks = new Map<Entry, Block>();
@@ -366,7 +366,8 @@ function blocksOf(entries: Entry[]): Map<Entry, Block> {
       (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
     );
     let block = byKey.get(key);
-    if (!block) {
+    if (block) block.label += `/${entry.name}`;
+    else {
       block = {
         label: entry.name,
         narrow: (i) => narrowArgs[i] ?? false,
