@@ -22,18 +22,24 @@ import { parseProfile, compareVersions, hostProfileContext } from './profile';
 import { ARCHES, archFromNode, hostArch, type Arch } from './syscalls';
 
 /**
- * What the init still calls once the filter is in place (see
- * @tincan/cli's exec.ts): a profile that refuses one of these could never
- * start the command.
+ * What the init still calls once the filter is in place (@tincan/cli's
+ * exec.ts, as strace shows it): a profile that refuses one of these could
+ * never start the command. Names an architecture lacks are skipped
+ * (aarch64 has no `access`; glibc uses `faccessat` there).
  */
 export const INIT_NEEDS = [
-  'execve',
+  'statx',
+  'access',
+  'faccessat',
+  'chdir',
+  'write',
   'fcntl',
   'close_range',
   'rt_sigaction',
   'rt_sigprocmask',
-  'write',
+  'mmap',
   'futex',
+  'execve',
   'exit_group',
 ] as const;
 
