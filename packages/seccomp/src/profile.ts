@@ -103,6 +103,11 @@ export function parseProfile(
   if (doc.listenerPath !== undefined) {
     throw bad('listenerPath (SCMP_ACT_NOTIFY) is not supported by tincan');
   }
+  for (const field of ['architectures', 'archMap', 'flags']) {
+    if (doc[field] !== undefined && !Array.isArray(doc[field])) {
+      throw bad(`${field} is not a list`);
+    }
+  }
   const defaultErrno = errnoField(doc.defaultErrnoRet, 'defaultErrnoRet', bad);
   const defaultAction = actionOf(
     doc.defaultAction,
