@@ -310,6 +310,16 @@ describe('large programs', () => {
     }
   });
 
+  test('a name no architecture knows is an error', () => {
+    const policy: Policy = {
+      defaultAction: ALLOW,
+      rules: [{ syscalls: ['keyctl', 'kyectl'], action: ERRNO(1) }],
+    };
+    expect(() => compile(policy, ARCHES.x86_64)).toThrow(
+      'unknown syscall kyectl',
+    );
+  });
+
   test('a policy with no rules still checks the architecture', () => {
     const f = compile({ defaultAction: ALLOW, rules: [] }, ARCHES.aarch64);
     expect(run(f, 0)).toBe(RET_ALLOW);

@@ -20,7 +20,7 @@ import {
   type Policy,
   type Rule,
 } from './policy';
-import { syscallName, type Arch } from './syscalls';
+import { isKnownSyscall, syscallName, type Arch } from './syscalls';
 
 /** A compiled filter: the program and what `seccomp dump` prints beside it. */
 export interface Filter extends Assembled {
@@ -136,6 +136,7 @@ function resolve(
     for (const name of rule.syscalls) {
       const nr = arch.syscalls[name];
       if (nr === undefined) {
+        if (!isKnownSyscall(name)) throw new Error(`unknown syscall ${name}`);
         skipped.add(name);
         continue;
       }
