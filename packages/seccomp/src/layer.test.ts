@@ -5,7 +5,7 @@ import { UsageError } from '@tincan/cli';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { filterFor, INIT_NEEDS } from './layer';
+import { filterFor, INIT_NEEDS, refuseOldKernel } from './layer';
 import { ARCHES } from './syscalls';
 
 let dir: string;
@@ -52,4 +52,12 @@ describe('filterFor', () => {
     });
     expect(filterFor(profile, ARCHES.aarch64).skipped).toEqual(['mkdir']);
   });
+});
+
+test('kernels before 4.8 are refused', () => {
+  expect(() => refuseOldKernel('4.4.0-210-generic')).toThrow(
+    /older than 4.8, where ptrace can bypass/,
+  );
+  expect(() => refuseOldKernel('4.8.0')).not.toThrow();
+  expect(() => refuseOldKernel('6.18.44-fc-v1252')).not.toThrow();
 });

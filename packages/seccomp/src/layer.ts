@@ -3,6 +3,7 @@
 // still bad input, and hand the program to the init in the config.
 
 import {
+  RuntimeError,
   UsageError,
   type CheckLine,
   type ContainerConfig,
@@ -111,6 +112,7 @@ export const seccompLayer: Layer = {
       ctx.log.warn('--seccomp unconfined: the container runs without a filter');
       return;
     }
+    refuseOldKernel(os.release());
     ctx.log.debug(
       `compiled the ${settings.source} policy: ${settings.length} instructions`,
     );
@@ -147,7 +149,6 @@ export const seccompLayer: Layer = {
         },
       ];
     }
-    // Before 4.8 a tracer could change a syscall after the filter passed it.
     if (compareVersions(kernel, '4.8') < 0) {
       return [
         {
@@ -163,12 +164,25 @@ export const seccompLayer: Layer = {
       {
         what: 'seccomp',
         verdict: 'ok',
-        detail: `filters with TSYNC; default filter ${filter.program.length} instructions, ${cost.median} executed per syscall (median)`,
+        detail: `filter mode on ${kernel}; default filter ${filter.program.length} instructions, ${cost.median} executed per syscall (median)`,
       },
     ];
   },
 };
 // #endregion layer
+
+/**
+ * Before Linux 4.8 a ptrace tracer could rewrite a syscall after the
+ * filter had allowed it (the check ran before the tracer stop), so a
+ * container allowed ptrace could escape its own filter.
+ */
+export function refuseOldKernel(release: string): void {
+  if (compareVersions(release, '4.8') < 0) {
+    throw new RuntimeError(
+      `seccomp: kernel ${release} is older than 4.8, where ptrace can bypass a filter`,
+    );
+  }
+}
 
 function archNamed(name: string): Arch {
   const found = archFromNode(name);
