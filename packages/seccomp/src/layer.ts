@@ -143,7 +143,7 @@ export const seccompLayer: Layer = {
     if (!/^Seccomp:/m.test(status)) {
       return [
         {
-          what: 'seccomp',
+          what: 'seccomp filter',
           verdict: 'fail',
           detail: 'no Seccomp line in /proc/self/status',
         },
@@ -152,7 +152,7 @@ export const seccompLayer: Layer = {
     if (compareVersions(kernel, '4.8') < 0) {
       return [
         {
-          what: 'seccomp',
+          what: 'seccomp filter',
           verdict: 'fail',
           detail: `kernel ${kernel} < 4.8: ptrace can bypass filters`,
         },
@@ -162,7 +162,7 @@ export const seccompLayer: Layer = {
     const cost = costStats(filter);
     return [
       {
-        what: 'seccomp',
+        what: 'seccomp filter',
         verdict: 'ok',
         detail: `filter mode on ${kernel}; default filter ${filter.program.length} instructions, ${cost.median} executed per syscall (median)`,
       },
