@@ -169,12 +169,12 @@ except BlockingIOError:
     expect(out.stdout).toBe('EPERM\nEPERM\nnothing injected\n');
   });
 
-  test('io_uring and AF_VSOCK are refused', async () => {
+  test('io_uring, AF_VSOCK and file handles are refused', async () => {
     const out = await python(
       step,
-      `print(call(${nr('io_uring_setup')}, 1, 0), call(${nr('socket')}, 40, 1, 0))`,
+      `print(call(${nr('io_uring_setup')}, 1, 0), call(${nr('socket')}, 40, 1, 0), call(${nr('name_to_handle_at')}, 0, 0, 0, 0, 0), call(${nr('open_by_handle_at')}, 0, 0, 0))`,
     );
-    expect(out.stdout.trim()).toBe('EPERM EPERM');
+    expect(out.stdout.trim()).toBe('EPERM EPERM EPERM EPERM');
   });
 
   test('x32 and foreign-architecture calls never succeed', async () => {

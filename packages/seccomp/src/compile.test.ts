@@ -135,6 +135,9 @@ describe.each(Object.values(ARCHES))('on $name', (arch) => {
     for (const name of ['keyctl', 'add_key', 'request_key', 'userfaultfd']) {
       expect(run(f, nr(name))).toBe(RET_EPERM);
     }
+    for (const name of ['name_to_handle_at', 'open_by_handle_at']) {
+      expect(run(f, nr(name))).toBe(RET_EPERM);
+    }
     for (const name of ['perf_event_open', 'mbind', 'io_uring_setup']) {
       expect(run(f, nr(name))).toBe(RET_EPERM);
     }

@@ -66,33 +66,31 @@ export function compile(
   const asm = new Assembler();
   const returns = new Returns(asm);
 
+  const bad = returns.label(badArch);
   asm.emit({ code: LD_ABS, k: SECCOMP_DATA.arch, comment: 'A = arch' });
   asm.emit({
     code: JEQ,
     k: arch.auditArch,
-    jt: 'native',
-    comment: `${arch.name}?`,
+    jf: bad,
+    comment: `${arch.name}? else another arch`,
   });
-  asm.emit({ code: RET, k: actionValue(badArch), comment: 'another arch' });
-  asm.label('native');
   asm.emit({ code: LD_ABS, k: SECCOMP_DATA.nr, comment: 'A = nr' });
   let top = 2 ** 32;
   if (arch.foreignBit !== undefined) {
     // x32 calls arrive with AUDIT_ARCH_X86_64 and the number ORed with
     // 0x40000000: without this test they would reach the search below.
     top = arch.foreignBit;
-    asm.emit({ code: JGE, k: top, jf: 'search', comment: 'x32 bit set?' });
-    asm.emit({ code: RET, k: actionValue(badArch), comment: 'x32 call' });
-    asm.label('search');
+    asm.emit({ code: JGE, k: top, jt: bad, comment: 'x32 bit set?' });
   }
 
-  const ranges = rangesOf(entries, policy.defaultAction, top);
   const blocks = blocksOf(entries);
-  const target = (range: Range): string => {
-    const block = range.entry && blocks.get(range.entry);
-    return block ? block.label : returns.label(range.action);
-  };
-  emitSearch(asm, arch, ranges, 0, ranges.length - 1, target);
+  const ranges = rangesOf(
+    entries,
+    returns.label(policy.defaultAction),
+    (e) => blocks.get(e)?.label ?? returns.label(e.fallback),
+    top,
+  );
+  emitSearch(asm, arch, ranges, 0, ranges.length - 1);
 
   for (const block of new Set(blocks.values())) {
     emitBlock(asm, block, returns);
@@ -196,37 +194,31 @@ function checkConditions(name: string, rule: Rule): void {
 interface Range {
   start: number;
   end: number;
-  /** the call whose block decides, when it has conditions */
-  entry?: Entry;
-  action: Action;
+  /** where the search sends it: a block or a shared return */
+  target: string;
 }
 
-/** Cut [0, top) into ranges; neighbours with the same verdict merge. */
-function rangesOf(entries: Entry[], defaultAction: Action, top: number) {
+/** Cut [0, top) into ranges; neighbours with the same target merge. */
+function rangesOf(
+  entries: Entry[],
+  defaultTarget: string,
+  targetOf: (e: Entry) => string,
+  top: number,
+): Range[] {
   const ranges: Range[] = [];
   const push = (r: Range): void => {
     const last = ranges[ranges.length - 1];
-    if (
-      last &&
-      last.end === r.start &&
-      !last.entry &&
-      !r.entry &&
-      actionValue(last.action) === actionValue(r.action)
-    ) {
+    if (last && last.end === r.start && last.target === r.target) {
       last.end = r.end;
     } else if (r.end > r.start) ranges.push(r);
   };
   let next = 0;
   for (const e of entries) {
-    push({ start: next, end: e.nr, action: defaultAction });
-    push(
-      e.conditional.length > 0
-        ? { start: e.nr, end: e.nr + 1, entry: e, action: e.fallback }
-        : { start: e.nr, end: e.nr + 1, action: e.fallback },
-    );
+    push({ start: next, end: e.nr, target: defaultTarget });
+    push({ start: e.nr, end: e.nr + 1, target: targetOf(e) });
     next = e.nr + 1;
   }
-  push({ start: next, end: top, action: defaultAction });
+  push({ start: next, end: top, target: defaultTarget });
   return ranges;
 }
 
@@ -241,18 +233,17 @@ function emitSearch(
   ranges: Range[],
   lo: number,
   hi: number,
-  target: (r: Range) => string,
   here?: string,
 ): void {
   if (here) asm.label(here);
   if (lo === hi) {
-    asm.emit({ code: JA, k: 0, target: target(ranges[lo]) });
+    asm.emit({ code: JA, k: 0, target: ranges[lo].target });
     return;
   }
   const mid = Math.ceil((lo + hi) / 2);
   const pivot = ranges[mid];
-  const left = lo === mid - 1 ? target(ranges[lo]) : undefined;
-  const right = mid === hi ? target(pivot) : asm.fresh('ge');
+  const left = lo === mid - 1 ? ranges[lo].target : undefined;
+  const right = mid === hi ? pivot.target : asm.fresh('ge');
   const name = syscallName(arch, pivot.start);
   asm.emit({
     code: JGE,
@@ -261,8 +252,8 @@ function emitSearch(
     jf: left,
     comment: `nr >= ${pivot.start}${name ? ` (${name})` : ''}`,
   });
-  if (left === undefined) emitSearch(asm, arch, ranges, lo, mid - 1, target);
-  if (mid !== hi) emitSearch(asm, arch, ranges, mid, hi, target, right);
+  if (left === undefined) emitSearch(asm, arch, ranges, lo, mid - 1);
+  if (mid !== hi) emitSearch(asm, arch, ranges, mid, hi, right);
 }
 // #endregion search
 

@@ -51,6 +51,13 @@ export const DEFAULT_POLICY: Policy = {
       action: ERRNO(EPERM),
     },
     {
+      // A file handle opens any inode of a filesystem without a path, so
+      // it walks past every mount and chroot boundary (Docker's
+      // "shocker" escape). name_to_handle_at needs no privilege at all.
+      syscalls: ['name_to_handle_at', 'open_by_handle_at'],
+      action: ERRNO(EPERM),
+    },
+    {
       // io_uring performs file and network work outside the syscalls this
       // filter sees, and has been a steady source of kernel bugs.
       syscalls: ['io_uring_setup', 'io_uring_enter', 'io_uring_register'],

@@ -21,7 +21,8 @@ describe('dumpFilter', () => {
   test('names the syscalls at the search tests and labels the blocks', () => {
     expect(text).toMatch(/^; tincan default policy$/m);
     expect(text).toMatch(/ld {3}\[arch\]/);
-    expect(text).toMatch(/jeq {2}#0xc000003e, native, next/);
+    expect(text).toMatch(/jeq {2}#0xc000003e, next, ret_kill_process/);
+    expect(text).toMatch(/jge {2}#0x40000000, ret_kill_process, next/);
     expect(text).toMatch(/nr >= 16 \(ioctl\)/);
     expect(text).toMatch(/^ioctl:$/m);
     expect(text).toMatch(/jeq {2}#0x5412, ret_errno1, next/);

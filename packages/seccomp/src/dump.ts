@@ -138,7 +138,7 @@ export function dumpFilter(filter: Filter, title: string): string {
     );
     const comment = comments[pc] ? `; ${comments[pc]}` : '';
     lines.push(
-      `  ${String(pc).padStart(4)}  ${text.padEnd(40)}${comment}`.trimEnd(),
+      `  ${String(pc).padStart(4)}  ${text.padEnd(40)} ${comment}`.trimEnd(),
     );
   });
   const cost = costStats(filter);
