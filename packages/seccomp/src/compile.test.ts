@@ -97,7 +97,7 @@ const dockerLike = (arch: Arch): Policy =>
       path.join(__dirname, '../../../test/fixtures/seccomp/docker-like.json'),
       'utf8',
     ),
-    'docker-like.json',
+    '--seccomp docker-like.json',
     { ...hostProfileContext(arch), kernel: '6.1.0' },
   );
 

@@ -44,10 +44,17 @@ export const INIT_NEEDS = [
   'exit_group',
 ] as const;
 
-/** The policy `--seccomp VALUE` names, compiled for `arch`. */
-export function filterFor(profile: string | undefined, arch: Arch): Filter {
+/**
+ * The policy `--seccomp VALUE` names, compiled for `arch`; errors name
+ * `flag` and the file.
+ */
+export function filterFor(
+  profile: string | undefined,
+  arch: Arch,
+  flag = '--seccomp',
+): Filter {
   if (profile === undefined) return compile(DEFAULT_POLICY, arch);
-  const what = `--seccomp ${profile}`;
+  const what = `${flag} ${profile}`;
   let text: string;
   try {
     text = readFileSync(profile, 'utf8');
@@ -55,7 +62,7 @@ export function filterFor(profile: string | undefined, arch: Arch): Filter {
     const code = (err as NodeJS.ErrnoException).code ?? 'failed';
     throw new UsageError(what, `cannot read the profile: ${code}`);
   }
-  const policy = parseProfile(text, profile, hostProfileContext(arch));
+  const policy = parseProfile(text, what, hostProfileContext(arch));
   let filter: Filter;
   try {
     filter = compile(policy, arch);
@@ -121,7 +128,15 @@ export const seccompLayer: Layer = {
   commands(program: Command) {
     const seccomp = program
       .command('seccomp')
-      .description('inspect seccomp filters');
+      .description('inspect seccomp filters')
+      .usage('dump [--profile FILE] [--arch ARCH]')
+      .argument('[command]')
+      .action((name?: string) => {
+        if (name !== undefined) {
+          throw new UsageError(`seccomp ${name}`, 'unknown command; try dump');
+        }
+        process.stdout.write(seccomp.helpInformation());
+      });
     seccomp
       .command('dump')
       .description('print a filter as BPF assembly, with its length and cost')
@@ -129,7 +144,7 @@ export const seccompLayer: Layer = {
       .option('--arch <arch>', 'x86_64 or aarch64 (default: this machine)')
       .action((options: { profile?: string; arch?: string }) => {
         const arch = options.arch ? archNamed(options.arch) : hostArch();
-        const filter = filterFor(options.profile, arch);
+        const filter = filterFor(options.profile, arch, '--profile');
         const title = options.profile
           ? `profile ${options.profile}`
           : 'tincan default policy';

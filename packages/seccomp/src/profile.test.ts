@@ -17,7 +17,7 @@ const arm: ProfileContext = { ...x86, arch: ARCHES.aarch64 };
 const parse = (doc: unknown, ctx = x86) =>
   parseProfile(
     typeof doc === 'string' ? doc : JSON.stringify(doc),
-    'p.json',
+    '--seccomp p.json',
     ctx,
   );
 

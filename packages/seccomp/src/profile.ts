@@ -81,16 +81,16 @@ type Json = Record<string, unknown>;
 
 // #region parse-profile
 /**
- * Parse the profile `text` (from `source`, named in errors) into a Policy
+ * Parse the profile `text` into a Policy; errors name `what` (the flag
+ * and file, e.g. `--seccomp p.json`). Produces a Policy
  * for `ctx.arch`. Throws UsageError on anything it cannot honour.
  */
 export function parseProfile(
   text: string,
-  source: string,
+  what: string,
   ctx: ProfileContext,
 ): Policy {
-  const bad = (why: string): UsageError =>
-    new UsageError(`--seccomp ${source}`, why);
+  const bad = (why: string): UsageError => new UsageError(what, why);
   if (text.trim() === '') throw bad('the profile is empty');
   let doc: unknown;
   try {
