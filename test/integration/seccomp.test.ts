@@ -311,5 +311,14 @@ print(call(${nr('keyctl')}, 0, 0), call(${nr('getpid')}))"; unshare -U true; ech
     expect(arm.stdout).toMatch(/; arch aarch64/);
     const bad = await runTincan(['seccomp', 'dump', '--arch', 'mips']);
     expect(bad.code).toBe(125);
+    expect(bad.stderr).toBe(
+      'tincan: --arch mips: unknown architecture; known: x86_64, aarch64\n',
+    );
+    const missing = path.join(dir, 'missing.json');
+    const noFile = await runTincan(['seccomp', 'dump', '--profile', missing]);
+    expect(noFile.code).toBe(125);
+    expect(noFile.stderr).toBe(
+      `tincan: --profile ${missing}: cannot read the profile: ENOENT\n`,
+    );
   });
 });
