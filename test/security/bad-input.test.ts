@@ -51,6 +51,11 @@ const p = (name: string): string => path.join(dir, name);
 /** [case, tincan run arguments, what the one-line error must name] */
 const cases: [string, () => string[], RegExp][] = [
   ['an unknown flag', () => ['--bogus', 'true'], /--bogus/],
+  [
+    'an unknown flag close to a known one',
+    () => ['--hostnme', 'x', 'true'],
+    /--hostnme/,
+  ],
   ['a missing command', () => [], /command/],
   ['an empty --command', () => ['--command', ''], /--command/],
   ['--uid -1', () => ['--uid', '-1', 'true'], /--uid|-1/],

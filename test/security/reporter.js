@@ -19,14 +19,18 @@ class SecurityReporter {
     }
     for (const t of result.testResults) {
       const name = t.fullName || t.title;
+      const took =
+        typeof t.duration === 'number' && t.duration >= 1000
+          ? ` (${(t.duration / 1000).toFixed(1)} s)`
+          : '';
       if (t.status === 'passed') {
         this.passed += 1;
-        process.stdout.write(`PASS ${name}\n`);
+        process.stdout.write(`PASS ${name}${took}\n`);
       } else if (t.status === 'failed') {
         this.failed += 1;
         const why = firstLine(t.failureMessages.join('\n'));
         this.failures.push(`${name}\n    ${why}`);
-        process.stdout.write(`FAIL ${name}\n    ${why}\n`);
+        process.stdout.write(`FAIL ${name}${took}\n    ${why}\n`);
       }
     }
   }
