@@ -25,6 +25,7 @@ import {
   shOn,
   traceList,
   TINCAN_BIN,
+  STEP_FLAGS,
   type Attempt,
   type Probe,
   type Report,
@@ -151,6 +152,7 @@ describe.each(ROOT_KINDS)('%s root', (kind) => {
           'pty-exec',
           process.execPath,
           TINCAN_BIN,
+          ...STEP_FLAGS,
           'run',
           ...root.flags,
           ...probe.flags,
@@ -204,8 +206,8 @@ describe.each(ROOT_KINDS)('%s root', (kind) => {
     for (const file of [
       '/proc/sys/kernel/core_pattern',
       '/proc/sysrq-trigger',
-      '/sys/kernel/uevent_helper',
-      '/sys/kernel/mm/transparent_hugepage/enabled',
+      // Reads "Y" and takes "Y" back: a kernel parameter any host has.
+      '/sys/module/printk/parameters/time',
     ]) {
       const w = await probeIn<Record<string, Attempt>>(root, probe, [
         'rewrite',

@@ -37,29 +37,41 @@ export function requireRoot(): void {
   }
 }
 
-/** `tincan run ARGS…` with the final runtime. */
+/**
+ * The runtime under test: the final one, unless TINCAN_SECURITY_STEP names
+ * an earlier step (to see from which step on a case holds).
+ */
+export const STEP_FLAGS: string[] = process.env.TINCAN_SECURITY_STEP
+  ? ['--step', process.env.TINCAN_SECURITY_STEP]
+  : [];
+
+/** `tincan run ARGS…` with the runtime under test. */
 export function run(
   args: readonly string[],
   options?: RunOptions,
 ): Promise<RunOutput> {
-  return runTincan(['run', ...args], options);
+  return runTincan([...STEP_FLAGS, 'run', ...args], options);
 }
 
 let helpText: string | undefined;
 
 /** Whether the final runtime's `run` knows `flag` (e.g. `--add`). */
 export function runHas(flag: string): boolean {
-  helpText ??= execFileSync(process.execPath, [TINCAN_BIN, 'run', '--help'], {
-    encoding: 'utf8',
-  });
+  helpText ??= execFileSync(
+    process.execPath,
+    [TINCAN_BIN, ...STEP_FLAGS, 'run', '--help'],
+    { encoding: 'utf8' },
+  );
   return new RegExp(`(^|[\\s,])${flag}\\b`, 'm').test(helpText);
 }
 
 /** Whether the final runtime has the subcommand `name` (e.g. `gc`). */
 export function hasCommand(name: string): boolean {
-  const help = execFileSync(process.execPath, [TINCAN_BIN, '--help'], {
-    encoding: 'utf8',
-  });
+  const help = execFileSync(
+    process.execPath,
+    [TINCAN_BIN, ...STEP_FLAGS, '--help'],
+    { encoding: 'utf8' },
+  );
   return new RegExp(`^\\s+${name}\\b`, 'm').test(help);
 }
 
@@ -112,7 +124,14 @@ export async function makeRoot(kind: RootKind): Promise<TestRoot> {
   if (kind === 'default') return { kind, flags: [], cleanup: () => {} };
   const dir = mkdtempSync('/tmp/secroot-');
   const out = await runTincan(
-    ['rootfs', 'create', '--from-host', ROOTFS_PROGRAMS.join(','), dir],
+    [
+      ...STEP_FLAGS,
+      'rootfs',
+      'create',
+      '--from-host',
+      ROOTFS_PROGRAMS.join(','),
+      dir,
+    ],
     { timeoutMs: 120_000 },
   );
   if (out.code !== 0) {
@@ -301,9 +320,13 @@ export class Tracker {
 
   /** Spawn `tincan ARGS…` and track it until it exits. */
   spawnTincan(args: readonly string[]): ChildProcess {
-    const child = spawn(process.execPath, [TINCAN_BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [TINCAN_BIN, ...STEP_FLAGS, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     // Drain the pipes, so a chatty child never blocks on a full one.
@@ -436,6 +459,6 @@ export async function gc(): Promise<string> {
     return 'tincan has no gc command (it comes with the resources step)';
   }
   await sleep(6000);
-  const out = await runTincan(['gc']);
+  const out = await runTincan([...STEP_FLAGS, 'gc']);
   return out.code === 0 ? 'ok' : `gc exit ${String(out.code)}: ${out.stderr}`;
 }

@@ -10,6 +10,7 @@ import {
   ROOT_KINDS,
   runTincan,
   shOn,
+  STEP_FLAGS,
   type Attempt,
   type Probe,
   type Report,
@@ -84,7 +85,7 @@ describe.each(ROOT_KINDS)('%s root', (kind) => {
   });
 
   test('B5 the host check refuses kernels before 4.8', async () => {
-    const out = await runTincan(['check']);
+    const out = await runTincan([...STEP_FLAGS, 'check']);
     const line = out.stdout.split('\n').find((l) => /\bkernel\b/.test(l));
     expect(line).toBeDefined();
     const need = /needs (\d+)\.(\d+)/.exec(line ?? '');
