@@ -222,7 +222,7 @@ describe('the command line', () => {
     ]) {
       expect(out.stdout).toContain(flag);
     }
-    expect(out.stdout).toMatch(/default: "\/"/);
+    expect(out.stdout).toMatch(/default:\s+"\/"/);
   });
 
   test('--version prints the version', async () => {

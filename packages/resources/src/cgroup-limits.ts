@@ -14,6 +14,8 @@ export interface LimitWrite {
   matches(read: string, value: string): boolean;
   /** the write removes a limit: a missing controller is no loss */
   unlimited: boolean;
+  /** the flag takes `max` (a weight does not) */
+  unlimitable: boolean;
   /** skip quietly when no candidate file exists (memsw without swap) */
   optional?: boolean;
 }

@@ -25,6 +25,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       files: [{ file: 'memory.limit_in_bytes', value: memory }],
       matches: sameBytes,
       unlimited: limits.memory === 'max',
+      unlimitable: true,
     },
     {
       flag: '--memory',
@@ -32,6 +33,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       files: [{ file: 'memory.memsw.limit_in_bytes', value: memory }],
       matches: sameBytes,
       unlimited: limits.memory === 'max',
+      unlimitable: true,
       optional: true,
     },
   );
@@ -42,6 +44,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       files: [{ file: 'cpu.cfs_period_us', value: String(CPU_PERIOD_US) }],
       matches: same,
       unlimited: limits.cpus === 'max',
+      unlimitable: true,
     },
     {
       flag: '--cpus',
@@ -54,6 +57,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       ],
       matches: same,
       unlimited: limits.cpus === 'max',
+      unlimitable: true,
     },
   );
   if (limits.cpuShares !== undefined) {
@@ -63,6 +67,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       files: [{ file: 'cpu.shares', value: String(limits.cpuShares) }],
       matches: same,
       unlimited: false,
+      unlimitable: false,
     });
   }
   writes.push({
@@ -71,6 +76,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
     files: [{ file: 'pids.max', value: String(limits.pids) }],
     matches: same,
     unlimited: limits.pids === 'max',
+    unlimitable: true,
   });
   if (limits.ioWeight !== undefined) {
     // blkio.weight belonged to the CFQ scheduler (gone since 5.0);
@@ -85,6 +91,7 @@ export function v1LimitWrites(limits: Limits): LimitWrite[] {
       ],
       matches: sameWeight,
       unlimited: false,
+      unlimitable: false,
     });
   }
   return writes;

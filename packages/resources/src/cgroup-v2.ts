@@ -29,6 +29,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
       files: [{ file: 'memory.max', value: memory }],
       matches: sameBytes,
       unlimited: limits.memory === 'max',
+      unlimitable: true,
     },
     {
       // Without this, a host with swap lets the container page out what
@@ -43,6 +44,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
       ],
       matches: sameBytes,
       unlimited: limits.memory === 'max',
+      unlimitable: true,
       optional: true,
     },
   );
@@ -53,6 +55,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
     files: [{ file: 'cpu.max', value: `${quota} ${CPU_PERIOD_US}` }],
     matches: same,
     unlimited: limits.cpus === 'max',
+    unlimitable: true,
   });
   if (limits.cpuShares !== undefined) {
     writes.push({
@@ -63,6 +66,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
       ],
       matches: same,
       unlimited: false,
+      unlimitable: false,
     });
   }
   writes.push({
@@ -71,6 +75,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
     files: [{ file: 'pids.max', value: String(limits.pids) }],
     matches: same,
     unlimited: limits.pids === 'max',
+    unlimitable: true,
   });
   if (limits.ioWeight !== undefined) {
     // io.weight comes with the iocost controller, io.bfq.weight with the
@@ -85,6 +90,7 @@ export function v2LimitWrites(limits: Limits): LimitWrite[] {
       ],
       matches: sameWeight,
       unlimited: false,
+      unlimitable: false,
     });
   }
   return writes;

@@ -8,6 +8,7 @@ import {
   RuntimeError,
   SyscallError,
   messageOf,
+  withContext,
   type Logger,
 } from '@tincan/cli';
 import type { CgroupFs } from './cgroup-fs';
@@ -262,7 +263,7 @@ export class ContainerCgroups {
       return;
     }
     const file = path.join(dir.path, target.file);
-    this.fs.write(file, target.value);
+    withContext(w.flag, () => this.fs.write(file, target.value));
     const back = this.fs.read(file);
     this.log.debug(
       `wrote ${JSON.stringify(target.value)} to ${file}, read back ${JSON.stringify(back.trim())}`,
@@ -287,7 +288,7 @@ export class ContainerCgroups {
       return;
     }
     throw new RuntimeError(
-      `${what}; use ${w.flag} max or --ignore-missing-controllers to run without it`,
+      `${what}; ${w.unlimitable ? `use ${w.flag} max` : `leave out ${w.flag}`} or add --ignore-missing-controllers to run without it`,
     );
   }
   // #endregion apply-limits

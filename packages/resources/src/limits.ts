@@ -109,7 +109,13 @@ export function parsePids(text: string): Limit {
   if (text === 'max') return 'max';
   // No upper bound here: the kernel's own (PID_MAX_LIMIT) is checked when
   // pids.max is written, and its refusal names the controller.
-  return parseInteger('--pids', text, 1, Number.MAX_SAFE_INTEGER);
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new UsageError(
+      `--pids ${text}`,
+      'expected a whole number of at least 1, or max',
+    );
+  }
+  return Number(text);
 }
 
 /** CPU shares on v1's scale: 2 to 262144 (cpu.shares' own range). */
