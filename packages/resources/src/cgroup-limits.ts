@@ -32,7 +32,11 @@ export function same(read: string, value: string): boolean {
 export function sameBytes(read: string, value: string): boolean {
   const got = read.trim();
   if (value === 'max' || value === '-1') {
-    return got === 'max' || (/^\d+$/.test(got) && BigInt(got) >= 1n << 62n);
+    return (
+      got === 'max' ||
+      got === '-1' ||
+      (/^\d+$/.test(got) && BigInt(got) >= 1n << 62n)
+    );
   }
   if (!/^\d+$/.test(got)) return false;
   const want = Number(value);

@@ -104,7 +104,10 @@ export function planCgroups(
       continue;
     }
     const current = parentDir(h, h.current);
-    if (canDelegate(fs, current, controllers).ok) {
+    // At the root, containers share one `tincan` directory instead of
+    // spreading over the top level, delegated or not.
+    const atRoot = current === h.mount;
+    if (!atRoot && canDelegate(fs, current, controllers).ok) {
       plan.dirs.push({
         version: 2,
         path: path.join(current, name),
@@ -112,7 +115,7 @@ export function planCgroups(
       });
       continue;
     }
-    if (options.uid !== 0) {
+    if (!atRoot && options.uid !== 0) {
       const { missing } = canDelegate(fs, current, controllers);
       throw new RuntimeError(
         `cgroup v2: ${current} does not delegate ${missing.join(' ')} to ` +
