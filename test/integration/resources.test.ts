@@ -49,6 +49,19 @@ function processesWith(marker: string): number[] {
 const sleep = (ms: number): Promise<void> =>
   new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Remove what other suites' SIGKILLed tincans left (the remedy for that
+ * case is `tincan gc`), failing on anything still in use.
+ */
+async function collectLeftovers(): Promise<void> {
+  const gc = await runTincan(['gc', '--min-age', '0']);
+  expect(gc.code).toBe(0);
+  expect(tincanCgroups()).toEqual([]);
+}
+
+beforeAll(collectLeftovers);
+afterAll(collectLeftovers);
+
 afterEach(() => {
   expect(tincanCgroups()).toEqual([]);
 });

@@ -9,6 +9,7 @@ import {
   configSection,
   formatChecks,
   RuntimeError,
+  UsageError,
   withContext,
   withContextAsync,
   type CheckLine,
@@ -23,7 +24,7 @@ import {
   type CgroupTopology,
 } from './cgroup-mode';
 import { ContainerCgroups, planCgroups } from './cgroups';
-import { gcCgroups } from './gc';
+import { GC_MIN_AGE_SECONDS, gcCgroups } from './gc';
 import type { ResourcesConfig } from './layer-config';
 import { DEFAULT_LIMITS, limitsFrom, type LimitFlags } from './limits';
 import { DEFAULT_RLIMITS, rlimitsFrom } from './rlimit';
@@ -176,9 +177,24 @@ export const resourcesLayer: Layer = {
       .description(
         'remove tincan cgroups left behind by a tincan that was killed',
       )
-      .action(async () => {
+      .option(
+        '--min-age <seconds>',
+        'leave empty cgroups younger than this alone: a tincan may be setting them up',
+        String(GC_MIN_AGE_SECONDS),
+      )
+      .action(async (options: { minAge: string }) => {
         const fs = cgroupFs.current;
-        const entries = await gcCgroups(fs, detectTopology(fs));
+        if (!/^\d+(\.\d+)?$/.test(options.minAge)) {
+          throw new UsageError(
+            `--min-age ${options.minAge}`,
+            'expected a number of seconds',
+          );
+        }
+        const entries = await gcCgroups(
+          fs,
+          detectTopology(fs),
+          Number(options.minAge),
+        );
         for (const e of entries) {
           process.stdout.write(
             `${e.action}: ${e.path}${e.detail ? ` (${e.detail})` : ''}\n`,
