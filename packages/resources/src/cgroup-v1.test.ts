@@ -130,3 +130,29 @@ test('stats from memory, cpuacct, cpu and pids', () => {
     cpuThrottled: 0,
   });
 });
+
+test('--cgroup-parent is used in every hierarchy', () => {
+  const plan = planCgroups(tree.fs, detectTopology(tree.fs), {
+    id: ID,
+    uid: 0,
+    cgroupParent: '/jobs',
+  });
+  expect(plan.dirs.map((d) => d.path)).toContain(
+    `/sys/fs/cgroup/memory/jobs/tincan-${ID}`,
+  );
+  expect(plan.dirs.map((d) => d.path)).toContain(
+    `/sys/fs/cgroup/pids/jobs/tincan-${ID}`,
+  );
+});
+
+test('a failed mkdir leaves nothing behind after destroy', async () => {
+  const cg = cgroups();
+  const mkdir = tree.fs.mkdir.bind(tree.fs);
+  tree.fs.mkdir = (dir) => {
+    if (dir.includes('/blkio/')) throw new Error('mkdir: EACCES');
+    mkdir(dir);
+  };
+  expect(() => cg.create()).toThrow(/EACCES/);
+  await cg.destroy();
+  for (const d of cg.plan.dirs) expect(tree.fs.exists(d.path)).toBe(false);
+});

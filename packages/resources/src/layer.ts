@@ -135,7 +135,10 @@ export const resourcesLayer: Layer = {
     if (flags.ioWeight === undefined) defaulted.push('--io-weight');
     const parent = options.cgroupParent as string | undefined;
     if (parent !== undefined && !parent.startsWith('/')) {
-      throw new RuntimeError(`--cgroup-parent ${parent}: must be absolute`);
+      throw new UsageError(
+        `--cgroup-parent ${parent}`,
+        'must be an absolute cgroup path, e.g. /mygroup',
+      );
     }
     section.set(config, {
       limits,
