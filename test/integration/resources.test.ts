@@ -95,7 +95,8 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
     expect(started.length).toBeLessThanOrEqual(19);
     expect(out.stderr).toMatch(/fork/i);
     expect(out.signal).toBeNull();
-    expect(stat(out, 'pids peak')).toMatch(/^(1\d|20)$/);
+    // pids.peak is recent (n/a on older kernels).
+    expect(stat(out, 'pids peak')).toMatch(/^(1\d|20|n\/a)$/);
     // The sleeps the shell left behind died with the cgroup.
     expect(processesWith(`sleep\0${marker}`)).toEqual([]);
     // The host is unaffected: more than 20 processes start fine here.
@@ -318,7 +319,7 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
     // No I/O scheduler here offers weights (blkio.weight, blkio.bfq.weight).
     const strict = await runIn(step, ['--io-weight', '100', '--', 'true']);
     expect(strict.code).toBe(125);
-    expect(strict.stderr).toMatch(/--io-weight: the blkio controller/);
+    expect(strict.stderr).toMatch(/--io-weight: the (blkio|io) controller/);
     const lax = await runIn(step, [
       '--io-weight',
       '100',

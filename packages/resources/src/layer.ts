@@ -267,8 +267,11 @@ export function resourceChecks(topology: CgroupTopology): CheckLine[] {
     'io.weight',
     'io.bfq.weight',
   ];
+  // io.weight and io.bfq.weight are absent from the v2 root cgroup; the
+  // root's io.cost.qos shows that iocost, and so io.weight, is built in.
   const weight = blockDir
-    ? weightFiles.find((f) => fs.exists(path.join(blockDir, f)))
+    ? (weightFiles.find((f) => fs.exists(path.join(blockDir, f))) ??
+      (fs.exists(path.join(blockDir, 'io.cost.qos')) ? 'io.weight' : undefined))
     : undefined;
   lines.push({
     what: 'cgroup io weight',
