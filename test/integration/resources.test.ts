@@ -248,7 +248,7 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
       runs.push(runIn(step, ['--pids', '99999999', '--', 'true']));
       runs.push(shIn(step, 'sleep 7 & sleep 7 & exit 3'));
       runs.push(
-        shIn(step, 'echo up; exec sleep 30', [], {
+        shIn(step, 'sleep 4321.5 & echo up; wait', [], {
           onSpawn: (child) => {
             // Stop it once the command runs.
             child.stdout?.once('data', () => child.kill('SIGTERM'));
@@ -265,6 +265,8 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
     expect(
       results.some((r) => /pids\.max.*EINVAL/.test(r.stderr)),
     ).toBeTruthy();
+    // The background sleeps of the SIGTERMed runs died with their cgroups.
+    expect(processesWith('sleep\u00004321.5')).toEqual([]);
     // And the next run still works.
     expect((await shIn(step, 'exit 0')).code).toBe(0);
   }, 120_000);
