@@ -462,3 +462,82 @@ export async function gc(): Promise<string> {
   const out = await runTincan([...STEP_FLAGS, 'gc']);
   return out.code === 0 ? 'ok' : `gc exit ${String(out.code)}: ${out.stderr}`;
 }
+
+/** The cgroup files whose values the resource cases compare. */
+const LIMIT_FILES = [
+  'pids.max',
+  'memory.max',
+  'memory.swap.max',
+  'cpu.max',
+  'memory.limit_in_bytes',
+  'memory.memsw.limit_in_bytes',
+  'cpu.cfs_quota_us',
+  'cpu.cfs_period_us',
+];
+
+/**
+ * The limits of the cgroups process `pid` is in, read on the host (where
+ * /proc/PID/cgroup gives full paths whatever the container's cgroup
+ * namespace shows), keyed by file name.
+ */
+export function hostCgroupLimits(pid: number): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const [, ctrls = '', rel = ''] = m;
+    const dirs =
+      ctrls === ''
+        ? [`/sys/fs/cgroup${rel}`, `/sys/fs/cgroup/unified${rel}`]
+        : [
+            `/sys/fs/cgroup/${ctrls}${rel}`,
+            ...ctrls
+              .split(',')
+              .map((c) => `/sys/fs/cgroup/${c.replace(/^name=/, '')}${rel}`),
+          ];
+    for (const dir of dirs) {
+      for (const file of LIMIT_FILES) {
+        if (file in found) continue;
+        try {
+          found[file] = readFileSync(path.join(dir, file), 'utf8').trim();
+        } catch {
+          // not this controller's file, or no such cgroup
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Run `sleep MARKER` in a container with `flags`, call `inspect` with the
+ * sleep's host PID while it runs, then kill it (by PID) and wait for tincan.
+ */
+export async function whileRunning<T>(
+  tracker: Tracker,
+  flags: readonly string[],
+  inspect: (pid: number) => T,
+): Promise<T> {
+  const marker = `${3000 + (process.pid % 1000)}.${Date.now() % 100000}`;
+  const sleeping = `sleep\0${marker}\0`;
+  const child = tracker.spawnTincan(['run', ...flags, '--', 'sleep', marker]);
+  try {
+    let pids: number[] = [];
+    for (let i = 0; i < 100 && pids.length === 0; i++) {
+      if (child.exitCode !== null) break;
+      await sleep(100);
+      pids = processesMatching([sleeping]);
+    }
+    const pid = pids[0];
+    if (pid === undefined) {
+      throw new Error(
+        `the container never ran sleep (tincan exit ${String(child.exitCode)})`,
+      );
+    }
+    return inspect(pid);
+  } finally {
+    killLeftovers([sleeping]);
+    tracker.killAll();
+    await exited(child);
+  }
+}

@@ -136,6 +136,10 @@ describe('L2 parent death', () => {
       `echo ready; exec sleep ${marker}`,
     ]);
     await ready;
+    // The shell prints "ready" just before it becomes the sleep.
+    for (let i = 0; i < 20 && processesMatching([SLEEPING]).length === 0; i++) {
+      await sleep(100);
+    }
     expect(processesMatching([SLEEPING]).length).toBe(1);
     child.kill('SIGKILL');
     await exited(child);

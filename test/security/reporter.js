@@ -29,7 +29,7 @@ class SecurityReporter {
       } else if (t.status === 'failed') {
         this.failed += 1;
         const why = firstLine(t.failureMessages.join('\n'));
-        this.failures.push(`${name}\n    ${why}`);
+        this.failures.push(`${name}\n${detail(t.failureMessages.join('\n'))}`);
         process.stdout.write(`FAIL ${name}${took}\n    ${why}\n`);
       }
     }
@@ -56,6 +56,17 @@ function firstLine(text) {
     lines.push(l.replace(/^Error: /, ''));
   }
   return (lines.slice(0, 8).join(' | ') || 'failed').slice(0, 500);
+}
+
+// The start of a failure, stack frames left out, for the closing list.
+function detail(text) {
+  const plain = String(text).replace(/\u001b\[[0-9;]*m/g, '');
+  return plain
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l) && l.trim() !== '')
+    .slice(0, 30)
+    .map((l) => `      ${l}`)
+    .join('\n');
 }
 
 module.exports = SecurityReporter;
