@@ -16,14 +16,15 @@ import {
   requireRoot,
   run,
   sleep,
+  sleepOf,
   traceList,
   Tracker,
 } from './helpers';
 
 const tracker = new Tracker();
 const marker = `${2000 + (process.pid % 1000)}.${Date.now() % 100000}`;
-/** The marker sleep as /proc/PID/cmdline spells it. */
-const SLEEPING = `sleep\0${marker}\0`;
+/** The marker sleep itself. */
+const SLEEPING = sleepOf(marker);
 /** Processes of containers this file started. */
 const OURS = [SLEEPING, `\0${INIT_ENTRY}\0`];
 

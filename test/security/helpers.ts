@@ -365,18 +365,30 @@ export function exited(
 export const INIT_ENTRY = path.join(ROOT, 'packages/cli/dist/init-entry.js');
 
 /**
- * PIDs of live (non-zombie) processes whose command line (arguments joined
- * by NUL, as in /proc/PID/cmdline) contains one of `markers`: the
- * containers' processes this suite started. `sleep\0123.45` matches the
- * sleep itself, never a shell or a tincan whose script mentions it.
+ * What marks a process as one this suite started: a string found in its
+ * command line (arguments joined by NUL, as in /proc/PID/cmdline), or a
+ * test of its argument vector.
  */
-export function processesMatching(markers: readonly string[]): number[] {
+export type Marker = string | ((argv: string[]) => boolean);
+
+/** A `sleep SECONDS` process itself (never a tincan or shell naming it). */
+export function sleepOf(seconds: string): Marker {
+  return (argv) =>
+    path.basename(argv[0] ?? '') === 'sleep' && argv[1] === seconds;
+}
+
+/** PIDs of live (non-zombie) processes that one of `markers` marks. */
+export function processesMatching(markers: readonly Marker[]): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (!markers.some((m) => cmdline.includes(m))) continue;
+      const argv = cmdline.split('\0');
+      const marked = markers.some((m) =>
+        typeof m === 'string' ? cmdline.includes(m) : m(argv),
+      );
+      if (!marked) continue;
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (/^\d+ \(.*\) [ZX]/.test(stat)) continue;
       found.push(Number(name));
@@ -388,7 +400,7 @@ export function processesMatching(markers: readonly string[]): number[] {
 }
 
 /** Kill (by PID) processes left with one of `markers`; return their PIDs. */
-export function killLeftovers(markers: readonly string[]): number[] {
+export function killLeftovers(markers: readonly Marker[]): number[] {
   const left = processesMatching(markers);
   for (const pid of left) {
     try {
@@ -519,7 +531,7 @@ export async function whileRunning<T>(
   inspect: (pid: number) => T,
 ): Promise<T> {
   const marker = `${3000 + (process.pid % 1000)}.${Date.now() % 100000}`;
-  const sleeping = `sleep\0${marker}\0`;
+  const sleeping = sleepOf(marker);
   const child = tracker.spawnTincan(['run', ...flags, '--', 'sleep', marker]);
   try {
     let pids: number[] = [];

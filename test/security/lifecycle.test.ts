@@ -12,6 +12,7 @@ import {
   requireRoot,
   run,
   sleep,
+  sleepOf,
   traceList,
   Tracker,
 } from './helpers';
@@ -19,8 +20,8 @@ import {
 const tracker = new Tracker();
 /** A sleep length no other process on the machine uses: our marker. */
 const marker = `${1000 + (process.pid % 1000)}.${Date.now() % 100000}`;
-/** The marker sleep as /proc/PID/cmdline spells it. */
-const SLEEPING = `sleep\0${marker}\0`;
+/** The marker sleep itself. */
+const SLEEPING = sleepOf(marker);
 
 beforeAll(requireRoot);
 
