@@ -179,23 +179,24 @@ test('faults: exec of a missing command fails with 127 and leaves nothing', asyn
 describe('faults: a root filesystem that fails each mount step', () => {
   // Each breaks one mount the runtime makes in a `tincan rootfs create`
   // root by putting a file where a directory must be.
-  const breaks: [string, string][] = [
-    ['proc', 'proc'],
-    ['sys', 'sys'],
-    ['dev', 'dev'],
-    ['tmp', 'tmp'],
+  const breaks: [string, string, string[]][] = [
+    ['proc', 'proc', []],
+    ['sys', 'sys', []],
+    ['dev', 'dev', []],
+    // /tmp gets a tmpfs of its own only under --read-only
+    ['tmp (with --read-only)', 'tmp', ['--read-only']],
   ];
 
   test.each(breaks)(
     'faults: a root whose %s is a file fails with 125 and leaves nothing',
-    async (_name, entry) => {
+    async (_name, entry, flags) => {
       const root = await makeRoot('rootfs');
       try {
         const target = path.join(root.dir ?? '', entry);
         rmSync(target, { recursive: true, force: true });
         writeFileSync(target, 'not a directory\n');
         const baseline = traceList();
-        const out = await run([...root.flags, '--', '/bin/true']);
+        const out = await run([...root.flags, ...flags, '--', '/bin/true']);
         expect(out.code).toBe(125);
         expect(out.stderr).toMatch(new RegExp(entry));
         expect(await ourProcessesAfter(2000)).toEqual([]);

@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -105,7 +106,11 @@ export const ROOTFS_PROGRAMS = [
   'setsid',
   'kill',
   'dd',
+  'tr',
 ];
+
+/** Mount points the suite binds into a root (the probe, E2's script). */
+export const BIND_POINTS = ['probe', 'e2'];
 
 /** A root filesystem of one kind, and the flags that select it. */
 export interface TestRoot {
@@ -143,6 +148,9 @@ export async function makeRoot(kind: RootKind): Promise<TestRoot> {
     );
   }
   chmodSync(dir, 0o755);
+  // The container's root may not create directories in a root it does not
+  // own, so the bind mount points are made here, as a user would.
+  for (const name of BIND_POINTS) mkdirSync(path.join(dir, name), 0o755);
   return {
     kind,
     dir,
