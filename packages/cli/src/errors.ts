@@ -36,6 +36,7 @@ export class UsageError extends Error {
 export class RuntimeError extends Error {
   constructor(
     message: string,
+    /** the exit code tincan leaves with, 125 unless the command is at fault */
     readonly exitCode: number = EXIT.RUNTIME,
     options?: { cause?: unknown },
   ) {
