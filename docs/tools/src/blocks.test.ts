@@ -18,6 +18,10 @@ const md = [
   '$ echo a \\',
   '  b',
   'a b',
+  '$ echo "x',
+  '> y"',
+  'x',
+  'y',
   '',
   '```',
   '````md',
@@ -32,7 +36,7 @@ test('codeBlocks finds blocks with language, flags and first line', () => {
   expect(blocks.map((b) => [b.lang, b.flags, b.line])).toEqual([
     ['ts', [], 3],
     ['sh', ['runnable'], 7],
-    ['md', [], 15],
+    ['md', [], 19],
   ]);
   expect(blocks[2]?.code).toBe('```ts\ninside\n```');
   expect(blocks.filter(isTypeScript)).toHaveLength(1);
@@ -43,7 +47,8 @@ test('parseSession splits commands and output, joining continuations', () => {
   const block = codeBlocks('l.md', md)[1];
   expect(block && parseSession(block)).toEqual([
     { command: 'tincan run -- echo hi', expected: ['hi'], line: 7 },
-    { command: 'echo a \n  b', expected: ['a b'], line: 9 },
+    { command: 'echo a \\\n  b', expected: ['a b'], line: 9 },
+    { command: 'echo "x\ny"', expected: ['x', 'y'], line: 12 },
   ]);
 });
 

@@ -69,8 +69,10 @@ export function isRunnable(block: CodeBlock): boolean {
 
 /**
  * Split a runnable block into commands and their expected output. A
- * command line starts with `$ `; a trailing backslash continues it on the
- * next line; every other line is output of the command above it.
+ * command line starts with `$ `; it goes on over the following lines that
+ * start with `> ` (the shell's continuation prompt), and over the line after
+ * a trailing backslash; every other line is output of the command above
+ * it.
  */
 export function parseSession(block: CodeBlock): Expectation[] {
   const result: Expectation[] = [];
@@ -80,9 +82,15 @@ export function parseSession(block: CodeBlock): Expectation[] {
     if (line.startsWith('$ ')) {
       let command = line.slice(2);
       const at = block.line + i;
-      while (command.endsWith('\\') && i + 1 < lines.length) {
+      for (;;) {
+        const next = lines[i + 1];
+        if (next === undefined) break;
+        if (next.startsWith('> ') || next === '>') {
+          command = `${command}\n${next.slice(2)}`;
+        } else if (command.endsWith('\\')) {
+          command = `${command}\n${next}`;
+        } else break;
         i++;
-        command = `${command.slice(0, -1)}\n${lines[i] ?? ''}`;
       }
       result.push({ command, expected: [], line: at });
     } else {

@@ -90,6 +90,10 @@ describe('parseRefs', () => {
     ]);
   });
 
+  test('ignores a reference quoted in inline code', () => {
+    expect(parseRefs('l.md', 'write `<!-- region: a.ts#x -->` to')).toEqual([]);
+  });
+
   test('rejects a reference that is not alone on its line', () => {
     expect(() => parseRefs('l.md', 'see <!-- region: a.ts#x --> here')).toThrow(
       /l.md:1: malformed region reference/,

@@ -167,7 +167,7 @@ const LOOSE_REF = /<!--\s*region\b/;
 /**
  * Find the region references of a markdown document. A reference that
  * is not alone on its line, or misspelt, is an error rather than text that
- * silently stays a comment.
+ * silently stays a comment; one quoted in inline code is just text.
  */
 export function parseRefs(doc: string, markdown: string): RegionRef[] {
   const refs: RegionRef[] = [];
@@ -192,7 +192,7 @@ export function parseRefs(doc: string, markdown: string): RegionRef[] {
         name: ref[2] ?? '',
         section,
       });
-    } else if (LOOSE_REF.test(line)) {
+    } else if (LOOSE_REF.test(line.replace(/`[^`]*`/g, ''))) {
       throw new DocsError(
         doc,
         i + 1,

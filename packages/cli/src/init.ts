@@ -35,6 +35,8 @@ function send(fd: number, message: InitMessage): void {
 /**
  * Run the init on the socket `fd`: config in, errors and logs out, and
  * execve of the command at the end. Never returns.
+ *
+ * @see [Lesson 1: the init](../../../steps/01-cli/README.md#the-init)
  */
 export function runInit(fd: number): never {
   let stage = 'init/start';

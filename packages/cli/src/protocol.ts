@@ -5,7 +5,9 @@
 
 import type { LogRecord } from './log';
 
-/** A message from the init to the parent. */
+/** A message from the init to the parent. *
+ * @see [Lesson 1: the conversation over SOCK_SEQPACKET](../../../steps/01-cli/README.md#the-conversation-over-sock_seqpacket)
+ */
 export type InitMessage =
   | {
       /** a log line of the init, for the parent to print */
