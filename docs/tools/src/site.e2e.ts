@@ -141,7 +141,7 @@ test('every page loads without errors, and every internal link resolves', async 
     current = file;
     await page.goto(`${origin}/${file}`, { waitUntil: 'load' });
     const hrefs = await page.$$eval('a[href]', (as) =>
-      as.map((a) => (a as HTMLAnchorElement).href),
+      as.map((a) => (a as unknown as { href: string }).href),
     );
     for (const href of hrefs) {
       if (!href.startsWith(`${origin}/`)) continue;
