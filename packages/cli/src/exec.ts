@@ -76,7 +76,7 @@ export function execFailureCode(code: string): number {
     : EXIT.CANNOT_INVOKE;
 }
 
-// #region exec-command
+// #region exec-command (lab)
 /**
  * Start the user's command in place of the init. `announce` tells the
  * parent the exec is about to happen. Returns only by throwing.

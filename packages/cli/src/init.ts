@@ -31,7 +31,7 @@ function send(fd: number, message: InitMessage): void {
   }
 }
 
-// #region run-init
+// #region run-init (lab)
 /**
  * Run the init on the socket `fd`: config in, errors and logs out, and
  * execve of the command at the end. Never returns.

@@ -112,7 +112,7 @@ const UC_STACK_SIZE = 32;
  */
 const keepAlive: NativePointer[] = [];
 
-// #region spawn-native
+// #region spawn-native (lab)
 /**
  * Clone a child that runs the chain of `plan` in the namespaces of
  * `flags`, and return its pid. Call it from the main thread: the
