@@ -26,6 +26,8 @@ const lessons = existsSync(rel('steps'))
   : [];
 const guides = readdirSync(here)
   .filter((f) => f.endsWith('.md') && statSync(path.join(here, f)).isFile())
+  // The overview is the site's front page (readme), not a document.
+  .filter((f) => f !== 'overview.md')
   .sort()
   .map((f) => path.join(here, f));
 

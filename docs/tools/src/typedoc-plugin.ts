@@ -8,6 +8,7 @@ import type {
   CommentDisplayPart,
   DocumentReflection,
   ProjectReflection,
+  Reflection,
 } from 'typedoc' with { 'resolution-mode': 'import' };
 import { REF, renderRegion, resolveRef } from './regions';
 import { REPO_ROOT, RegionIndex, toRel } from './repo';
@@ -72,12 +73,65 @@ function nameModules(project: ProjectReflection): void {
   }
 }
 
+/**
+ * Point `{@link name}` in the documents at the one export of that name,
+ * whichever package it is in. typedoc resolves a bare name from the
+ * project only while there is a single package; with several, the lessons
+ * would have to spell `"@tincan/cli"!name`. An ambiguous or unknown name
+ * is left to typedoc, which reports it.
+ */
+function linkBareNames(project: ProjectReflection): void {
+  const exports = new Map<string, Reflection[]>();
+  for (const mod of project.children ?? []) {
+    for (const child of mod.children ?? []) {
+      exports.set(child.name, [...(exports.get(child.name) ?? []), child]);
+    }
+  }
+  const docs: { content: CommentDisplayPart[] }[] = Object.values(
+    project.reflections,
+  ).filter(
+    (r): r is DocumentReflection => 'content' in r && 'frontmatter' in r,
+  );
+  const parts = [...(project.readme ?? []), ...docs.flatMap((d) => d.content)];
+  for (const part of parts) {
+    if (part.kind !== 'inline-tag' || part.target !== undefined) continue;
+    if (!['@link', '@linkcode', '@linkplain'].includes(part.tag)) continue;
+    const name = part.text.trim();
+    const found = exports.get(name);
+    if (/^[A-Za-z_$][\w$]*$/.test(name) && found?.length === 1) {
+      part.target = found[0];
+    }
+  }
+}
+
+/**
+ * Title and group a document from where it lives, so lessons need no
+ * front matter (GitHub shows it as a table): the title is the first
+ * heading, the group `Lessons` under steps/ and `Guides` elsewhere. Front
+ * matter, when present, wins.
+ */
+export function nameDocument(file: string, doc: DocumentReflection): void {
+  if (doc.frontmatter.title === undefined) {
+    const text = doc.content
+      .filter((p) => p.kind === 'text')
+      .map((p) => p.text)
+      .join('');
+    const heading = /^#\s+(.+?)\s*#*\s*$/m.exec(text)?.[1];
+    if (heading) doc.name = heading.replace(/[`*_]/g, '');
+  }
+  doc.frontmatter.group ??= file.startsWith('steps/') ? 'Lessons' : 'Guides';
+}
+
 /** typedoc's entry point for plugins. */
 export function load(app: Application): void {
   const index = new RegionIndex(REPO_ROOT);
   // Converter.EVENT_RESOLVE_BEGIN
   app.converter.on('resolveBegin', (context: { project: ProjectReflection }) =>
     nameModules(context.project),
+  );
+  // Converter.EVENT_RESOLVE_END, before typedoc's own link resolver (-300).
+  app.converter.on('resolveEnd', (context: { project: ProjectReflection }) =>
+    linkBareNames(context.project),
   );
   app.converter.on(
     // Converter.EVENT_CREATE_DOCUMENT; typedoc is ESM, this plugin CommonJS.
@@ -88,6 +142,7 @@ export function load(app: Application): void {
       doc.content = fillParts(file, doc.content, index, (message) =>
         app.logger.error(message),
       );
+      nameDocument(file, doc);
     },
   );
 }
