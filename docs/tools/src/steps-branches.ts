@@ -4,7 +4,8 @@
 // steps' packages, lessons and tests removed, the lockfile and README
 // trimmed to match. The branches form one line of history (step N+1's
 // parent is step N), so `git diff step/4-capabilities step/5-seccomp` is
-// exactly lesson 5's change and `git log step/6-resources` reads as the
+// exactly lesson 5's change. A test file goes with the step it is named
+// after, or else with the earliest step it runs from (`stepsFrom(...)`) and `git log step/6-resources` reads as the
 // course. Everything is built with git plumbing in a temporary index: the
 // working tree, the real index and the current branch are never touched.
 
@@ -17,6 +18,7 @@ import {
   branchName,
   discoverSteps,
   stepPaths,
+  testOwner,
   trimLockfile,
   trimReadme,
 } from './steps';
@@ -99,11 +101,30 @@ export function makeStepBranches(
   const made: StepBranch[] = [];
   try {
     const env = { GIT_INDEX_FILE: path.join(tmp, 'index') };
+    const tests = git(root, [
+      'ls-tree',
+      '-r',
+      '--name-only',
+      from,
+      '--',
+      'test',
+    ])
+      .split('\n')
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((file) => ({
+        file,
+        owner: testOwner(file, git(root, ['show', `${from}:${file}`]), steps),
+      }));
     let parent: string | undefined;
     for (const step of steps) {
       const later = steps.filter((s) => s.number > step.number);
       git(root, ['read-tree', from], env);
-      const remove = later.flatMap(stepPaths);
+      const remove = [
+        ...later.flatMap(stepPaths),
+        ...tests
+          .filter((t) => t.owner && t.owner.number > step.number)
+          .map((t) => t.file),
+      ];
       if (remove.length > 0) {
         git(
           root,

@@ -9,7 +9,13 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { makeStepBranches } from './steps-branches';
-import { discoverSteps, findStep, trimLockfile, trimReadme } from './steps';
+import {
+  discoverSteps,
+  findStep,
+  testOwner,
+  trimLockfile,
+  trimReadme,
+} from './steps';
 
 let root: string;
 
@@ -41,6 +47,10 @@ beforeEach(() => {
   pkg('cli');
   pkg('zeta', 'cli');
   pkg('alpha', 'zeta');
+  write(
+    'test/integration/extra.test.ts',
+    "describe.each(stepsFrom('zeta'))('%s', () => {});\n",
+  );
   write('steps/01-cli/README.md', '# cli\n');
   write('steps/02-zeta/README.md', '# zeta\n');
   write('steps/03-alpha/README.md', '# alpha\n');
@@ -96,6 +106,31 @@ test('steps are ordered by their dependencies and found by name or number', () =
   );
 });
 
+test('a test belongs to the step it is named after or first runs from', () => {
+  const steps = discoverSteps(root);
+  const owner = (file: string, text: string): string | undefined =>
+    testOwner(file, text, steps)?.name;
+  expect(owner('test/integration/zeta.test.ts', '')).toBe('zeta');
+  expect(
+    owner(
+      'test/integration/rootless.test.ts',
+      "describe.each(stepsFrom('alpha'))('x', () => {});\nstepsFrom('zeta')",
+    ),
+  ).toBe('zeta');
+  expect(owner('test/integration/lessons.test.ts', 'no steps')).toBeUndefined();
+});
+
+test('a step numbers itself after its lesson, even with a gap', () => {
+  rmSync(path.join(root, 'steps/02-zeta'), { recursive: true });
+  rmSync(path.join(root, 'steps/03-alpha'), { recursive: true });
+  write('steps/04-alpha/README.md', '# alpha\n');
+  expect(discoverSteps(root).map((s) => [s.number, s.name])).toEqual([
+    [1, 'cli'],
+    [2, 'zeta'],
+    [4, 'alpha'],
+  ]);
+});
+
 test('trimReadme and trimLockfile drop the later steps only', () => {
   const [, zeta] = discoverSteps(root);
   expect(
@@ -134,6 +169,7 @@ test('step branches hold each step and nothing after it', () => {
     'steps/01-cli/README.md',
     'test/integration/cli.test.ts',
   ]);
+  expect(files('step/2-zeta')).toContain('test/integration/extra.test.ts');
   expect(git('show', 'step/1-cli:README.md')).toBe('# x\nend');
   expect(git('show', 'step/2-zeta:README.md')).toContain('zeta line');
   // The last step is the source commit's tree, and the history is a line.
@@ -151,6 +187,7 @@ test('step branches hold each step and nothing after it', () => {
     'packages/zeta/package.json',
     'packages/zeta/src/index.ts',
     'steps/02-zeta/README.md',
+    'test/integration/extra.test.ts',
     'test/integration/zeta.test.ts',
   ]);
 

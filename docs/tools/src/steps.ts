@@ -55,6 +55,10 @@ export function discoverSteps(root = REPO_ROOT): Step[] {
   const lessons = existsSync(path.join(root, 'steps'))
     ? readdirSync(path.join(root, 'steps'))
     : [];
+  // The number is the lesson's (steps/04-capabilities is step 4 even
+  // while step 3 is missing); a step without a lesson follows the one
+  // before it.
+  let last = 0;
   return [...pkgs.entries()]
     .map(([packageName, p]) => ({
       packageName,
@@ -62,10 +66,12 @@ export function discoverSteps(root = REPO_ROOT): Step[] {
       depth: depth(packageName),
     }))
     .sort((a, b) => a.depth - b.depth || a.dir.localeCompare(b.dir))
-    .map((p, i) => {
+    .map((p) => {
       const lesson = lessons.find((l) => l.replace(/^\d+-/, '') === p.dir);
+      const fromLesson = lesson ? Number(/^\d+/.exec(lesson)?.[0]) : 0;
+      last = fromLesson > last ? fromLesson : last + 1;
       return {
-        number: i + 1,
+        number: last,
         name: p.dir,
         packageName: p.packageName,
         ...(lesson ? { lesson: `steps/${lesson}` } : {}),
@@ -100,6 +106,26 @@ export function stepPaths(step: Step): string[] {
     ...(step.lesson ? [step.lesson] : []),
     `test/integration/${step.name}.test.ts`,
   ];
+}
+
+/**
+ * The step a test file under test/ belongs to: the step it is named after
+ * (`test/integration/seccomp.test.ts`), else the earliest step it runs
+ * from (`stepsFrom('namespaces')`); undefined for a file every step keeps.
+ */
+export function testOwner(
+  file: string,
+  text: string,
+  steps: readonly Step[],
+): Step | undefined {
+  const base = path.basename(file).replace(/\.test\.ts$/, '');
+  const named = steps.find((s) => s.name === base);
+  if (named) return named;
+  const used = [...text.matchAll(/stepsFrom\(\s*['"]([a-z0-9-]+)['"]/g)]
+    .map((m) => steps.find((s) => s.name === m[1]))
+    .filter((s): s is Step => s !== undefined)
+    .sort((a, b) => a.number - b.number);
+  return used[0];
 }
 
 /**
