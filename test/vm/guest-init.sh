@@ -68,6 +68,7 @@ hostname -F /etc/hostname
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/vm/bin
 export HOME=/root TERM=dumb CI=true NO_COLOR=1 LANG=C.UTF-8
+export TINCAN_TEST_STEPS="$VM_STEPS"
 cd "$VM_PROJECT" || fail "cd $VM_PROJECT"
 
 echo "vm: kernel $(uname -r)"
@@ -82,7 +83,8 @@ for c in cpu io memory pids; do
 done
 echo "vm: cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 
-echo "vm: booted in $(cut -d' ' -f1 /proc/uptime) s; running $VM_TESTS"
+echo "vm: booted in $(cut -d' ' -f1 /proc/uptime) s"
+echo "vm: running $VM_TESTS (steps: $VM_STEPS)"
 start=$(date +%s)
 # TCG runs every container several times slower than the host: jest's
 # default 5 s per test is too short here (the integration project's own

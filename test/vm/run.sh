@@ -12,8 +12,13 @@
 #   VM_KERNEL   kernel release to boot (default: the newest under /boot
 #               whose modules include 9p)
 #   VM_TIMEOUT  seconds before qemu is killed (default 900)
+#   VM_STEPS    which runtimes each test runs against: newest (default; the
+#               newest step the test applies to) or all (every step, as on
+#               the host: several times slower)
 #   VM_TEST_TIMEOUT  jest's per-test timeout in ms (default 120000)
 #   VM_KEEP     set to 1 to keep the temp dir (console log, initramfs)
+#   VM_CPU, VM_APPEND, VM_INIT  for debugging: qemu's -cpu (default max),
+#               more kernel arguments, another guest init script
 
 set -euo pipefail
 
@@ -89,11 +94,16 @@ else
   done
 fi
 TESTS=$(echo $TESTS)
+STEPS=${VM_STEPS:-newest}
+case $STEPS in
+newest | all) ;;
+*) die "VM_STEPS=$STEPS: expected newest or all" ;;
+esac
 [ -n "$TESTS" ] || die 'no test files to run'
 
 # ---- the initramfs ----------------------------------------------------------
 
-TMP=$(mktemp -d /tmp/tincan-vm.XXXXXX)
+TMP=$(mktemp -d /tmp/vmlane.XXXXXX)
 QEMU_PID=
 TAIL_PID=
 cleanup() {
@@ -114,8 +124,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "test:vm: interrupted" >&2; exit 130' INT
+trap 'echo "test:vm: terminated" >&2; exit 143' TERM
 
 IRD=$TMP/initramfs
 mkdir -p "$IRD"/{vm/bin,vm/modules,etc,proc,sys,dev,tmp,run,root,var/tmp}
@@ -123,7 +133,7 @@ chmod 1777 "$IRD/tmp" "$IRD/var/tmp"
 chmod 700 "$IRD/root"
 cp "$BUSYBOX" "$IRD/vm/bin/busybox"
 ln -s busybox "$IRD/vm/bin/sh"
-cp "$ROOT/test/vm/guest-init.sh" "$IRD/init"
+cp "${VM_INIT:-$ROOT/test/vm/guest-init.sh}" "$IRD/init"
 chmod 755 "$IRD/init"
 
 # Modules in dependency order: modules.dep lists each module's full
@@ -195,6 +205,7 @@ VM_HOST_DIRS='$(echo $HOST_DIRS)'
 VM_PROJECT='$ROOT'
 VM_TESTS='$TESTS'
 VM_TEST_TIMEOUT='${VM_TEST_TIMEOUT:-120000}'
+VM_STEPS='$STEPS'
 EOF
 
 (cd "$IRD" && find . | cpio -o -H newc --quiet) | gzip -1 >"$TMP/initramfs.gz"
@@ -211,9 +222,9 @@ CONSOLE=$TMP/console.log
 : >"$CONSOLE"
 START=$(date +%s)
 # No network device at all (-nic none): the guest has only lo.
-"$QEMU" -accel tcg -cpu max -m 4G -smp 2 -nographic -nic none -no-reboot \
+"$QEMU" -accel tcg -cpu "${VM_CPU:-max}" -m 4G -smp 2 -nographic -nic none -no-reboot \
   -kernel "$KERNEL" -initrd "$TMP/initramfs.gz" \
-  -append 'cgroup_no_v1=all console=ttyS0 panic=-1 loglevel=4' \
+  -append "cgroup_no_v1=all console=ttyS0 panic=-1 loglevel=4 ${VM_APPEND:-}" \
   "${SHARES[@]}" </dev/null >"$CONSOLE" 2>&1 &
 QEMU_PID=$!
 tail -n +1 -f "$CONSOLE" &
