@@ -65,12 +65,26 @@ export interface RunOutput {
 export interface RunOptions {
   /** feed this to tincan's stdin (default: /dev/null) */
   input?: string;
-  /** kill tincan after this many ms (default 30 s) */
+  /**
+   * kill tincan after this many ms (default 30 s), times
+   * TINCAN_TEST_TIME_SCALE when set (the VM lane's emulated CPU is slower)
+   */
   timeoutMs?: number;
   /** extra environment for tincan itself */
   env?: NodeJS.ProcessEnv;
   /** called with the child once it started, e.g. to send it signals */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+}
+
+/** How much slower than the host this machine runs containers. */
+function timeScale(): number {
+  const raw = process.env.TINCAN_TEST_TIME_SCALE;
+  if (raw === undefined || raw === '') return 1;
+  const scale = Number(raw);
+  if (!(scale >= 1)) {
+    throw new Error(`TINCAN_TEST_TIME_SCALE=${raw}: expected a number >= 1`);
+  }
+  return scale;
 }
 
 /** Run `tincan ARGS…` and collect its output. */
@@ -89,7 +103,7 @@ export function runTincan(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(
       () => child.kill('SIGKILL'),
-      options.timeoutMs ?? 30_000,
+      (options.timeoutMs ?? 30_000) * timeScale(),
     );
     child.on('error', reject);
     child.on('close', (code, signal) => {

@@ -68,7 +68,9 @@ hostname -F /etc/hostname
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/vm/bin
 export HOME=/root TERM=dumb CI=true NO_COLOR=1 LANG=C.UTF-8
-export TINCAN_TEST_STEPS="$VM_STEPS"
+export TINCAN_TEST_STEPS="$VM_STEPS" TINCAN_TEST_TIME_SCALE="$VM_TIME_SCALE"
+# systemd's defaults for services and sessions, not the kernel's 1024:4096.
+ulimit -Hn 524288 && ulimit -Sn 1024 || fail "set RLIMIT_NOFILE"
 cd "$VM_PROJECT" || fail "cd $VM_PROJECT"
 
 echo "vm: kernel $(uname -r)"
@@ -84,7 +86,7 @@ done
 echo "vm: cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 
 echo "vm: booted in $(cut -d' ' -f1 /proc/uptime) s"
-echo "vm: running $VM_TESTS (steps: $VM_STEPS)"
+echo "vm: running $VM_TESTS (steps: $VM_STEPS, time scale: $VM_TIME_SCALE)"
 start=$(date +%s)
 # TCG runs every container several times slower than the host: jest's
 # default 5 s per test is too short here (the integration project's own

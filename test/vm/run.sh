@@ -16,6 +16,7 @@
 #               newest step the test applies to) or all (every step, as on
 #               the host: several times slower)
 #   VM_TEST_TIMEOUT  jest's per-test timeout in ms (default 120000)
+#   VM_TIME_SCALE    factor on the tests' own tincan timeouts (default 4)
 #   VM_KEEP     set to 1 to keep the temp dir (console log, initramfs)
 #   VM_CPU, VM_APPEND, VM_INIT  for debugging: qemu's -cpu (default max),
 #               more kernel arguments, another guest init script
@@ -206,6 +207,7 @@ VM_PROJECT='$ROOT'
 VM_TESTS='$TESTS'
 VM_TEST_TIMEOUT='${VM_TEST_TIMEOUT:-120000}'
 VM_STEPS='$STEPS'
+VM_TIME_SCALE='${VM_TIME_SCALE:-4}'
 EOF
 
 (cd "$IRD" && find . | cpio -o -H newc --quiet) | gzip -1 >"$TMP/initramfs.gz"
