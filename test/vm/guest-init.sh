@@ -3,14 +3,15 @@
 # as /init, next to /vm/config (the values below) and /vm/modules/*.ko.
 #
 # It turns the initramfs into something that looks like an ordinary root
-# filesystem to tincan: the host's /usr (and any top-level directory that
+# filesystem to tincan: first it copies itself onto a tmpfs and switches
+# root there, because pivot_root(2) refuses (EINVAL) to move the initramfs
+# (rootfs) itself, and a container runtime pivots away from / . Then the host's /usr (and any top-level directory that
 # is not a merged-usr symlink) arrives read-only over 9p, the project is
 # mounted at the same path as on the host with a tmpfs on top for writes,
 # and cgroup2 is the only cgroup filesystem. Then it runs the chosen
 # integration tests as root and prints the status marker run.sh waits for.
 
 export PATH=/vm/bin
-/vm/bin/busybox --install -s /vm/bin
 . /vm/config
 
 # Whatever goes wrong, the host must get a status and qemu must stop:
@@ -27,6 +28,17 @@ fail() {
   echo "vm: $*" >&2
   finish 125
 }
+
+if [ "$1" != stage2 ]; then
+  /vm/bin/busybox --install -s /vm/bin
+  mkdir /newroot
+  mount -t tmpfs -o mode=755 tmpfs /newroot || fail 'mount the new root'
+  for f in /* /.[!.]*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    [ "$f" = /newroot ] || cp -a "$f" /newroot/ || fail "copy $f"
+  done
+  exec switch_root /newroot /init stage2
+fi
 
 mount -t proc proc /proc || fail 'mount proc'
 mount -t sysfs sysfs /sys || fail 'mount sysfs'
@@ -63,6 +75,8 @@ mkdir -p /vm/project-rw/upper /vm/project-rw/work
 mount -t overlay -o "lowerdir=/vm/project-ro,upperdir=/vm/project-rw/upper,workdir=/vm/project-rw/work" \
   overlay "$VM_PROJECT" || fail 'mount project overlay'
 
+# systemd makes every mount shared; a runtime must cope with that.
+mount --make-rshared / || fail 'make / shared'
 ip link set lo up 2>/dev/null
 hostname -F /etc/hostname
 
