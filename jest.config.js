@@ -11,7 +11,10 @@ module.exports = {
     {
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/packages/*/src/**/*.test.ts',
+        '<rootDir>/docs/tools/src/**/*.test.ts',
+      ],
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
     },
@@ -31,6 +34,15 @@ module.exports = {
       testEnvironment: 'node',
       slowTestThreshold: 60,
       setupFilesAfterEnv: ['<rootDir>/test/security/setup.ts'],
+    },
+    {
+      // The built site in headless Chromium: run after `npm run docs`.
+      displayName: 'docs',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/docs/tools/src/**/*.e2e.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+      testTimeout: 120000,
     },
   ],
 };
