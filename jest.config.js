@@ -1,6 +1,7 @@
-// Three projects: unit tests live next to their source and need no root;
-// integration tests under test/ run real containers as root; the security
-// suite (test/security) attacks the final runtime, as root, one case a test.
+// Two projects: unit tests live next to their source and need no root;
+// integration tests under test/ run real containers as root. The security
+// suite (test/security) attacks the final runtime as root, one case a test;
+// the docs project tests the built site.
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 module.exports = {
