@@ -1,0 +1,362 @@
+// The init's side of step 3, in the `filesystem` phase: a private mount
+// tree, the new root assembled in the parent's temp dir, every mount of
+// the plan made on a target resolved inside that root, then pivot_root
+// and the old root detached.
+
+import {
+  configSection,
+  withContext,
+  type InitContext,
+  type InitLayer,
+  type Logger,
+} from '@tincan/cli';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import {
+  describeStep,
+  mountPlan,
+  type MountsSettings,
+  type MountStep,
+} from './mount-plan';
+import {
+  formatMount,
+  mount,
+  mountFlagsOf,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  type MountTarget,
+} from './mount';
+import {
+  fdTarget,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  openat,
+  openBeneath,
+} from './openat2';
+import { switchRoot } from './pivot-root';
+import { resolveInRoot, type FsView, type Resolved } from './resolve';
+
+const settings = configSection<MountsSettings>('mounts');
+
+const AT_FDCWD = -100;
+const RO_NOSUID_NODEV = MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+/** The host's filesystem, as resolveInRoot sees it. */
+export const hostFs: FsView = {
+  lstat(file) {
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    if (st.isSymbolicLink()) return 'symlink';
+    return st.isDirectory() ? 'dir' : 'file';
+  },
+  readlink: (file) => readlinkSync(file),
+};
+
+/** The new root being assembled: its host path and an O_PATH fd on it. */
+interface NewRoot {
+  dir: string;
+  fd: number;
+  log: Logger;
+}
+
+// #region setup-root
+/** Build the container's root and switch to it. */
+export function setupRoot(ctx: InitContext): void {
+  const s = settings.get(ctx.config);
+  const log = ctx.log;
+  const dir = s.staging;
+
+  // Nothing mounted from here on may propagate back to the host.
+  doMount(log, null, '/', null, MS_REC | MS_PRIVATE);
+
+  if (s.rootfs !== undefined) {
+    doMount(log, s.rootfs, dir, null, MS_BIND | MS_REC);
+  } else {
+    doMount(log, 'tmpfs', dir, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755');
+  }
+
+  const fd = openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  try {
+    const root: NewRoot = { dir, fd, log };
+    for (const step of mountPlan(s)) {
+      withContext(describeStep(step), () => runStep(root, step));
+    }
+  } finally {
+    closeSync(fd);
+  }
+
+  switchRoot(dir);
+  log.debug(`pivot_root(${JSON.stringify(dir)}), old root detached`);
+
+  if (s.readOnly) remount(log, { path: '/', shown: '/' }, '/', MS_RDONLY);
+}
+// #endregion setup-root
+
+/** Step 3's part of the init. */
+export const initLayer: InitLayer = {
+  name: 'mounts',
+  phases: {
+    filesystem: (ctx) => withContext('mounts', () => setupRoot(ctx)),
+  },
+};
+
+function doMount(
+  log: Logger,
+  source: string | null,
+  target: string | MountTarget,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  const shown = typeof target === 'string' ? target : target.shown;
+  mount(source, target, fstype, flags, data);
+  log.debug(
+    `mount(${formatMount(source, shown, fstype, flags, data).join(', ')})`,
+  );
+}
+
+// #region run-step
+function runStep(root: NewRoot, step: MountStep): void {
+  switch (step.op) {
+    case 'mkdir':
+      ensure(root, step.path, 'dir', step.mode);
+      return;
+    case 'symlink': {
+      const parent = openParent(root, step.path);
+      try {
+        symlinkSync(
+          step.link,
+          `/proc/self/fd/${parent}/${path.basename(step.path)}`,
+        );
+      } finally {
+        closeSync(parent);
+      }
+      root.log.debug(
+        `symlink(${JSON.stringify(step.link)}, ${JSON.stringify(hostPath(root, step.path))})`,
+      );
+      return;
+    }
+    case 'write': {
+      const parent = openParent(root, step.path);
+      try {
+        // wx: O_CREAT|O_EXCL, which never follows a symlink at the end.
+        writeFileSync(
+          `/proc/self/fd/${parent}/${path.basename(step.path)}`,
+          step.content,
+          { flag: 'wx', mode: step.mode },
+        );
+      } finally {
+        closeSync(parent);
+      }
+      root.log.debug(`write ${hostPath(root, step.path)}`);
+      return;
+    }
+    case 'mount':
+      ensure(root, step.target, 'dir', 0o755);
+      try {
+        withTarget(root, step.target, (t) =>
+          doMount(
+            root.log,
+            step.source,
+            t,
+            step.fstype,
+            step.flags,
+            step.data ?? null,
+          ),
+        );
+      } catch (err) {
+        if (step.fallbackBind === undefined) throw err;
+        // sysfs needs a network namespace owned by the container's user
+        // namespace; without one, show the host's /sys, read-only.
+        root.log.warn(
+          `${step.fstype} could not be mounted (${(err as Error).message}): binding the host's ${step.fallbackBind} read-only instead`,
+        );
+        bind(root, step.fallbackBind, step.target, true);
+        withTarget(root, step.target, (t) =>
+          remount(root.log, t, step.target, RO_NOSUID_NODEV | MS_NOEXEC),
+        );
+      }
+      return;
+    case 'bind':
+      ensure(
+        root,
+        step.target,
+        step.create,
+        step.create === 'dir' ? 0o755 : 0o644,
+      );
+      bind(root, step.source, step.target, step.recursive);
+      if (step.flags !== 0) {
+        withTarget(root, step.target, (t) =>
+          remount(root.log, t, step.target, step.flags),
+        );
+      }
+      return;
+    case 'mask':
+      mask(root, step.target);
+      return;
+    case 'read-only': {
+      const found = resolveInRoot(root.dir, step.target, hostFs);
+      if (found.kind === undefined) {
+        root.log.debug(`read-only ${step.target}: missing, skipped`);
+        return;
+      }
+      bind(root, hostPath(root, found.path), found.path, true);
+      withTarget(root, found.path, (t) =>
+        remount(root.log, t, found.path, MS_RDONLY),
+      );
+      return;
+    }
+  }
+}
+// #endregion run-step
+
+// #region mask
+/**
+ * Hide `target`: an empty read-only tmpfs over a directory, the new
+ * /dev/null (read-only) over a file. Paths the kernel does not have are
+ * skipped.
+ */
+function mask(root: NewRoot, target: string): void {
+  const found = resolveInRoot(root.dir, target, hostFs);
+  if (found.kind === undefined) {
+    root.log.debug(`mask ${target}: missing, skipped`);
+    return;
+  }
+  if (found.kind === 'dir') {
+    withTarget(root, found.path, (t) =>
+      doMount(
+        root.log,
+        'tmpfs',
+        t,
+        'tmpfs',
+        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+        'mode=0555,size=4k',
+      ),
+    );
+    return;
+  }
+  bind(root, hostPath(root, '/dev/null'), found.path, false);
+  withTarget(root, found.path, (t) =>
+    remount(root.log, t, found.path, MS_RDONLY | MS_NOSUID | MS_NOEXEC),
+  );
+}
+// #endregion mask
+
+function bind(
+  root: NewRoot,
+  source: string,
+  target: string,
+  recursive: boolean,
+): void {
+  withTarget(root, target, (t) =>
+    doMount(root.log, source, t, null, MS_BIND | (recursive ? MS_REC : 0)),
+  );
+}
+
+/**
+ * Remount the mount at `target` with `flags` added to the flags the
+ * kernel locked on it: inside a user namespace, a remount that would
+ * clear a locked flag (one the host set) fails with EPERM.
+ */
+function remount(
+  log: Logger,
+  target: MountTarget,
+  shown: string,
+  flags: number,
+): void {
+  const fd = openat(AT_FDCWD, target.path, O_PATH | O_CLOEXEC);
+  let locked: number;
+  try {
+    locked = mountFlagsOf(fd, shown);
+  } finally {
+    closeSync(fd);
+  }
+  doMount(log, null, target, null, MS_BIND | MS_REMOUNT | locked | flags);
+}
+
+/** Open `target` inside the root and hand `fn` a mount target for it. */
+function withTarget(
+  root: NewRoot,
+  target: string,
+  fn: (t: MountTarget) => void,
+): void {
+  const found = resolveInRoot(root.dir, target, hostFs);
+  const fd = openBeneath(root.fd, found.path);
+  try {
+    fn(fdTarget(fd, hostPath(root, found.path)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Make sure `target` exists inside the root as a `kind`. */
+function ensure(
+  root: NewRoot,
+  target: string,
+  kind: 'dir' | 'file',
+  mode: number,
+): Resolved {
+  const found = resolveInRoot(root.dir, target, hostFs);
+  if (found.kind === kind) return found;
+  if (found.kind !== undefined) {
+    throw new Error(
+      `${found.path}: exists and is not a ${kind === 'dir' ? 'directory' : 'file'}`,
+    );
+  }
+  const parent = openParent(root, found.path);
+  const file = `/proc/self/fd/${parent}/${path.basename(found.path)}`;
+  try {
+    if (kind === 'dir') {
+      mkdirSync(file, { mode });
+      chmodSync(file, mode); // past the umask, for /tmp's sticky bit
+    } else {
+      writeFileSync(file, '', { flag: 'wx', mode });
+    }
+  } catch (err) {
+    throw new Error(
+      `create ${hostPath(root, found.path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
+  } finally {
+    closeSync(parent);
+  }
+  root.log.debug(
+    `${kind === 'dir' ? 'mkdir' : 'create'} ${hostPath(root, found.path)} ${mode.toString(8)}`,
+  );
+  return { path: found.path, kind };
+}
+
+/** An O_PATH fd on the directory that holds `target`, resolved in root. */
+function openParent(root: NewRoot, target: string): number {
+  const parent = resolveInRoot(
+    root.dir,
+    path.posix.dirname(target),
+    hostFs,
+    true,
+  );
+  if (parent.kind !== 'dir') {
+    throw new Error(
+      `${path.posix.dirname(target)}: no such directory in the root`,
+    );
+  }
+  return openBeneath(root.fd, parent.path);
+}
+
+function hostPath(root: NewRoot, inside: string): string {
+  return path.join(root.dir, inside);
+}
