@@ -328,7 +328,7 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
       [['--', '/nonexistent'], 127],
     ];
     for (let i = 0; i < 20; i++) {
-      const [args, code] = runs[i % runs.length] as [string[], number];
+      const [args, code] = runs[i % runs.length];
       const out = await runIn(step, ['--debug', ...args]);
       expect(out.code).toBe(code);
       expect(stagingLeft(out.stderr)).toEqual([]);

@@ -110,7 +110,9 @@ export function umount2(target: string, flags: number): void {
   );
 }
 
-koffi.struct('tincan_statfs', {
+// Anonymous: a named koffi type may be declared once per process, and
+// test runners load this module more than once.
+const StatfsT = koffi.struct({
   f_type: 'long',
   f_bsize: 'long',
   f_blocks: 'uint64_t',
@@ -124,7 +126,10 @@ koffi.struct('tincan_statfs', {
   f_flags: 'long',
   f_spare: koffi.array('long', 4),
 });
-const fstatfsC = libc.func('int fstatfs(int fd, _Out_ tincan_statfs *buf)');
+const fstatfsC = libc.func('fstatfs', 'int', [
+  'int',
+  koffi.out(koffi.pointer(StatfsT)),
+]);
 
 // statfs(2) reports per-mount flags as ST_* bits; most equal their MS_*
 // twins, relatime and nosymfollow do not.
