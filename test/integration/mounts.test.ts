@@ -277,6 +277,17 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     expect(out.stdout).toBe(`${listing}--\n/\n${listing}--\n${listing}`);
   });
 
+  test('a nested container cannot mount a proc: this proc is not fully visible', async () => {
+    // The masks over /proc make the kernel's "mount too revealing" check
+    // refuse any new proc mount in a namespace made from this one.
+    const out = await shIn(
+      step,
+      'unshare -Urmpf --mount-proc true && echo NESTED; true',
+    );
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toMatch(/unshare: .*(Operation not permitted|EPERM)/);
+  });
+
   describe('malicious roots fail closed', () => {
     const cases: [string, string, (root: string) => string][] = [
       ['proc -> /', 'proc', () => '/'],
