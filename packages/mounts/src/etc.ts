@@ -18,7 +18,7 @@ export function etcFiles(input: EtcInput): Record<string, string> {
   const passwd = ['root:x:0:0:root:/root:/bin/sh'];
   const group = ['root:x:0:', 'tty:x:5:'];
   if (input.uid !== 0) {
-    passwd.push(`user:x:${input.uid}:${input.gid}:user:/tmp:/bin/sh`);
+    passwd.push(`user:x:${input.uid}:${input.gid}:user:/:/bin/sh`);
   }
   if (input.gid !== 0 && input.gid !== 5) {
     group.push(`user:x:${input.gid}:`);
