@@ -5,6 +5,7 @@
 
 import {
   configSection,
+  q,
   withContext,
   type InitContext,
   type InitLayer,
@@ -48,7 +49,7 @@ import {
   openat,
   openBeneath,
 } from './openat2';
-import { switchRoot } from './pivot-root';
+import { AT_REMOVEDIR, switchRoot, unlinkat } from './pivot-root';
 import { resolveInRoot, type FsView, type Resolved } from './resolve';
 
 const settings = configSection<MountsSettings>('mounts');
@@ -100,12 +101,32 @@ export function setupRoot(ctx: InitContext): void {
     closeSync(fd);
   }
 
-  switchRoot(dir);
-  log.debug(`pivot_root(${JSON.stringify(dir)}), old root detached`);
+  // The temp dir's parent, kept open across the pivot: once the old root
+  // is detached, the temp dir is no mount point anywhere and can go at
+  // once, so that even a SIGKILLed tincan leaves nothing on the host.
+  const tmp = openat(AT_FDCWD, path.dirname(dir), O_PATH | O_CLOEXEC);
+  try {
+    switchRoot(dir);
+    log.debug(`pivot_root(".", "."), umount2(".", MNT_DETACH) in ${dir}`);
+
+    removeStaging(log, tmp, path.basename(dir));
+  } finally {
+    closeSync(tmp);
+  }
 
   if (s.readOnly) remount(log, { path: '/', shown: '/' }, '/', MS_RDONLY);
 }
 // #endregion setup-root
+
+function removeStaging(log: Logger, dirfd: number, name: string): void {
+  try {
+    unlinkat(dirfd, name, AT_REMOVEDIR);
+    log.debug(`unlinkat(${q(path.join('/tmp', name))}, AT_REMOVEDIR)`);
+  } catch (err) {
+    // The parent removes it at the end in any case.
+    log.debug(`${(err as Error).message}: left to the parent`);
+  }
+}
 
 /** Step 3's part of the init. */
 export const initLayer: InitLayer = {

@@ -13,7 +13,8 @@ import {
 import { namespacesSection, outsideId } from '@tincan/namespaces';
 import type { Command } from 'commander';
 import {
-  chmodSync,
+  chownSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmdirSync,
@@ -172,10 +173,19 @@ export const mountsLayer: Layer = {
     // The init mounts the root over this directory in its own mount
     // namespace; the host only ever sees an empty directory.
     const dir = mkdtempSync('/tmp/tincan-');
-    ctx.defer(`rmdir ${dir}`, () => rmdirSync(dir));
-    chmodSync(dir, 0o711);
+    ctx.defer(`rmdir ${dir}`, () => {
+      if (existsSync(dir)) rmdirSync(dir);
+    });
     s.staging = dir;
-    ctx.log.debug(`mkdir ${dir} 711 (the new root's mount point)`);
+    ctx.log.debug(`mkdir ${dir} 700 (the new root's mount point)`);
+
+    // Owned by the container's root, so that its init may remove it from
+    // the sticky /tmp as soon as the old root is gone.
+    const ns = namespacesSection.get(ctx.config);
+    const uid = outsideId(ns.uidMap, 0) ?? 0;
+    const gid = outsideId(ns.gidMap, 0) ?? 0;
+    chownSync(dir, uid, gid);
+    ctx.log.debug(`chown ${dir} ${uid}:${gid}`);
   },
 
   commands(program: Command) {

@@ -9,6 +9,21 @@ import { MNT_DETACH, umount2 } from './mount';
 const SYS_PIVOT_ROOT: Record<string, number> = { x64: 155, arm64: 41 };
 
 const syscallC = libc.func('long syscall(long number, ...)');
+const unlinkatC = libc.func(
+  'int unlinkat(int dirfd, const char *path, int flags)',
+);
+
+/** unlinkat(2) flag: remove a directory, like rmdir. */
+export const AT_REMOVEDIR = 0x200;
+
+/** unlinkat(2). */
+export function unlinkat(dirfd: number, file: string, flags: number): void {
+  check(
+    'unlinkat',
+    [String(dirfd), q(file), flags === AT_REMOVEDIR ? 'AT_REMOVEDIR' : '0'],
+    () => Number(unlinkatC(dirfd, file, flags)),
+  );
+}
 
 /** pivot_root(2). */
 export function pivotRoot(newRoot: string, putOld: string): void {
