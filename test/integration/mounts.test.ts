@@ -288,6 +288,20 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     expect(out.stderr).toMatch(/unshare: .*(Operation not permitted|EPERM)/);
   });
 
+  test('tincan killed with SIGKILL leaves no temp dir behind', async () => {
+    let stderr = '';
+    const out = await runIn(step, ['--debug', '--', 'sleep', '60'], {
+      onSpawn: (child) => {
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (/execve\("[^"]*sleep"/.test(stderr)) child.kill('SIGKILL');
+        });
+      },
+    });
+    expect(out.signal).toBe('SIGKILL');
+    expect(stagingLeft(stderr)).toEqual([]);
+  });
+
   describe('malicious roots fail closed', () => {
     const cases: [string, string, (root: string) => string][] = [
       ['proc -> /', 'proc', () => '/'],
