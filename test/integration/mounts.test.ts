@@ -256,6 +256,23 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     expect(out.stdout).toBe('ok\n');
   });
 
+  test('rootfs create --busybox: a static busybox root, or a clear refusal', async () => {
+    const dir = path.join(base, `busybox-${step}`);
+    const made = await runTincan(['rootfs', 'create', dir, '--busybox']);
+    const onHost = ['/usr/bin/busybox', '/bin/busybox'].some(existsSync);
+    if (!onHost) {
+      // Asserted, not skipped: without busybox the command must say so.
+      expect(made.code).toBe(125);
+      expect(made.stderr).toMatch(/--busybox: no busybox on this host/);
+      return;
+    }
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/\d+ programs, 0 libraries/);
+    const out = await runIn(step, ['-m', dir, '--', 'sh', '-c', 'echo ok']);
+    expect(out.stdout).toBe('ok\n');
+    expect(out.code).toBe(0);
+  });
+
   test('--debug names every mount and its flags', async () => {
     const out = await shIn(step, 'true', ['--debug']);
     expect(out.code).toBe(0);
