@@ -1,7 +1,6 @@
 // Step 1's part of the config: the command, its environment and working
 // directory. Everything here is validated before anything is created.
 
-import { parse as shellParse } from 'shell-quote';
 import { UsageError } from './errors';
 import { DEFAULT_PATH } from './exec';
 import type { ContainerConfig, RawOptions } from './layer';
@@ -16,7 +15,8 @@ export function splitCommandLine(line: string): string[] {
     throw new UsageError('--command', 'the command line is empty');
   }
   const words: string[] = [];
-  const parsed = shellParse(line, (name) => `$${name}`);
+  const { parse } = require('shell-quote') as typeof import('shell-quote');
+  const parsed = parse(line, (name) => `$${name}`);
   for (const entry of parsed) {
     if (typeof entry !== 'string') {
       const what = 'op' in entry ? entry.op : 'comment' in entry ? '#' : '?';

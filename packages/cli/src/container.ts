@@ -2,10 +2,10 @@
 // native stage, attach, send the config, relay the init's messages, forward
 // signals, wait, and clean up on every path.
 
-import { randomBytes } from 'node:crypto';
 import { closeSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, RuntimeError, exitCodeOf, messageOf } from './errors';
+import { hintFor } from './hints';
 import type { ContainerConfig, ParentContext, Runtime } from './layer';
 import {
   CLONE_FLAGS,
@@ -41,6 +41,8 @@ export const FORWARDED_SIGNALS = [
 
 /** A fresh container id: 12 hex digits, like docker's short ids. */
 export function newContainerId(): string {
+  const { randomBytes } =
+    require('node:crypto') as typeof import('node:crypto');
   return randomBytes(6).toString('hex');
 }
 
@@ -107,6 +109,8 @@ export async function runContainer(
     result = await startAndWait(runtime, ctx, signals, writer);
   } catch (err) {
     process.stderr.write(`tincan: ${messageOf(err)}\n`);
+    const hint = hintFor(rootCause(err));
+    if (hint) process.stderr.write(`tincan: hint: ${hint}\n`);
     const exitCode = err instanceof RuntimeError ? err.exitCode : EXIT.RUNTIME;
     result = { exitCode };
   } finally {
@@ -297,4 +301,13 @@ class SignalForwarder {
     if (this.timer) clearTimeout(this.timer);
     for (const [name, handler] of this.handlers) process.off(name, handler);
   }
+}
+
+/** The innermost cause of an error chained with withContext. */
+function rootCause(err: unknown): unknown {
+  let current = err;
+  while (current instanceof Error && current.cause !== undefined) {
+    current = current.cause;
+  }
+  return current;
 }

@@ -7,6 +7,7 @@ export * from './config';
 export * from './container';
 export * from './errors';
 export * from './exec';
+export * from './hints';
 export * from './layer';
 export * from './libc';
 export * from './log';

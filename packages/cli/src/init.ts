@@ -43,6 +43,11 @@ export function runInit(fd: number): never {
     // credential change in the chain cleared it.
     prctl('PR_SET_PDEATHSIG', PR.SET_PDEATHSIG, SIGKILL);
 
+    // While the init holds the socket to the parent and host-side state,
+    // nothing in the container may ptrace it or read its /proc files.
+    // execve of the command makes it dumpable again.
+    prctl('PR_SET_DUMPABLE', PR.SET_DUMPABLE, 0);
+
     const config = receiveConfig(fd);
     const writer = (record: LogRecord, level: 'debug' | 'warn'): void =>
       send(fd, { type: 'log', record, level });

@@ -2,7 +2,7 @@
 // later steps add. The runtime is chosen before the command line is built,
 // because each step adds flags of its own to `run`.
 
-import { Command, CommanderError, Option } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { baseChecks, formatChecks } from './check';
 import { configureBase } from './config';
 import { newContainerId, runContainer } from './container';
@@ -10,8 +10,6 @@ import { EXIT, UsageError, messageOf } from './errors';
 import type { ContainerConfig, Runtime } from './layer';
 import { now } from './log';
 import { availableSteps, loadRuntime } from './steps';
-
-const { version } = require('../package.json') as { version: string };
 
 /** Find `--step X` among the global options, before the subcommand. */
 export function preScanStep(argv: readonly string[]): string | undefined {
@@ -57,11 +55,18 @@ export function buildProgram(
   runtime: Runtime,
   result: { code: number },
 ): Command {
+  // commander is loaded here, not at the top: the init imports this
+  // package too, and every module it loads delays every container start.
+  const { Command, Option } =
+    require('commander') as typeof import('commander');
   const program = new Command('tincan')
     .description(
       'A Linux container runtime in TypeScript, built one step at a time.',
     )
-    .version(version, '-V, --version')
+    .version(
+      (require('../package.json') as { version: string }).version,
+      '-V, --version',
+    )
     .option(
       '--step <name|number>',
       `run the runtime of an earlier step (${availableSteps()
@@ -163,7 +168,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return result.code;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    const { CommanderError: CommanderErrorClass } =
+      require('commander') as typeof import('commander');
+    if (err instanceof CommanderErrorClass) {
       if (
         err.code === 'commander.helpDisplayed' ||
         err.code === 'commander.version' ||

@@ -44,15 +44,19 @@ export const initLayer: InitLayer = {
     },
 
     credentials(ctx) {
-      const { uid, gid } = namespacesSection.get(ctx.config);
+      const { uid, gid, mapping } = namespacesSection.get(ctx.config);
       withContext('namespaces', () => {
-        setgroupsEmpty();
+        // With one id, setgroups is denied: the user's own supplementary
+        // groups stay, shown as the overflow gid (see the lesson).
+        if (mapping !== 'single') setgroupsEmpty();
         setresgid(gid);
         setresuid(uid);
         // Changing credentials clears the parent-death signal.
         prctl('PR_SET_PDEATHSIG', PR.SET_PDEATHSIG, SIGKILL);
       });
-      ctx.log.debug(`setgroups([]), setresgid(${gid}), setresuid(${uid})`);
+      ctx.log.debug(
+        `${mapping === 'single' ? 'setgroups denied, ' : 'setgroups([]), '}setresgid(${gid}), setresuid(${uid})`,
+      );
     },
   },
 };

@@ -27,12 +27,21 @@ import {
   NAMESPACE_TYPES,
 } from './clone-flags';
 import { generateHostname, validateHostname } from './hostname';
+import {
+  findInPath,
+  isRootless,
+  rootlessPlan,
+  singleIdReason,
+  writeRootlessMaps,
+  type MappingStrategy,
+} from './rootless';
 import { namespacesSection, type NamespacesConfig } from './section';
 import {
   defaultIdMap,
   formatIdMap,
   isMapped,
   parseIdMap,
+  subordinateRange,
   validateIdMap,
   writeIdMaps,
 } from './id-map';
@@ -55,16 +64,28 @@ export function configureNamespaces(
   options: RawOptions,
   config: ContainerConfig,
 ): NamespacesConfig {
-  const uidMap =
-    (options.uidmap as string[] | undefined)?.map((m) =>
-      parseIdMap('--uidmap', m),
-    ) ?? defaultIdMap('/etc/subuid');
-  const gidMap =
-    (options.gidmap as string[] | undefined)?.map((m) =>
-      parseIdMap('--gidmap', m),
-    ) ?? defaultIdMap('/etc/subgid');
-  validateIdMap('--uidmap', uidMap);
-  validateIdMap('--gidmap', gidMap);
+  const given = (flag: 'uidmap' | 'gidmap') =>
+    (options[flag] as string[] | undefined)?.map((m) =>
+      parseIdMap(`--${flag}`, m),
+    );
+  let uidMap = given('uidmap') ?? defaultIdMap('/etc/subuid');
+  let gidMap = given('gidmap') ?? defaultIdMap('/etc/subgid');
+  let mapping: MappingStrategy = 'root';
+  if (isRootless()) {
+    if (options.uidmap !== undefined || options.gidmap !== undefined) {
+      throw new UsageError(
+        options.uidmap !== undefined ? '--uidmap' : '--gidmap',
+        'rootless mode maps what /etc/subuid and /etc/subgid grant you; ' +
+          'run as root to choose other ranges',
+      );
+    }
+    const plan = rootlessPlan();
+    ({ uidMap, gidMap } = plan);
+    mapping = plan.strategy;
+  } else {
+    validateIdMap('--uidmap', uidMap);
+    validateIdMap('--gidmap', gidMap);
+  }
 
   const uid = parseId('--uid', options.uid ?? 0);
   const gid = parseId('--gid', options.gid ?? uid);
@@ -72,6 +93,12 @@ export function configureNamespaces(
     throw new UsageError(
       '--uidmap',
       'container id 0 must be mapped: the init runs as root first',
+    );
+  }
+  if (mapping === 'single' && (uid !== 0 || gid !== 0)) {
+    throw new UsageError(
+      uid !== 0 ? `--uid ${uid}` : `--gid ${gid}`,
+      `rootless with one id maps only id 0: ${singleIdReason()}`,
     );
   }
   if (!isMapped(uidMap, uid)) {
@@ -100,7 +127,28 @@ export function configureNamespaces(
   if (uid !== 0 && !userSet.has('HOME')) {
     config.env = config.env.map((e) => (e.startsWith('HOME=') ? 'HOME=/' : e));
   }
-  return { uidMap, gidMap, uid, gid, hostname };
+  return { uidMap, gidMap, uid, gid, hostname, mapping };
+}
+
+/** What rootless mode gives the current user (or would give others). */
+export function rootlessCheck(): CheckLine {
+  const helpers = findInPath('newuidmap') && findInPath('newgidmap');
+  if (!isRootless()) {
+    return {
+      what: 'rootless',
+      verdict: 'info',
+      detail: `running as root; users without root get one-id maps${helpers ? ', or their /etc/subuid ranges through newuidmap' : ' (install uidmap for subuid ranges)'}; cgroup limits need a delegated cgroup v2 subtree`,
+    };
+  }
+  const plan = rootlessPlan();
+  return {
+    what: 'rootless',
+    verdict: plan.strategy === 'single' ? 'warn' : 'ok',
+    detail:
+      plan.strategy === 'single'
+        ? `one id (your uid as 0): ${singleIdReason()}; --uid other than 0 will be refused`
+        : `newuidmap maps ${formatIdMap(plan.uidMap).trim().replace(/\n/g, ', ')}`,
+  };
 }
 
 /**
@@ -173,17 +221,24 @@ export const namespacesLayer: Layer = {
   ],
 
   attach(ctx) {
-    const { uidMap, gidMap } = namespacesSection.get(ctx.config);
+    const { uidMap, gidMap, mapping } = namespacesSection.get(ctx.config);
     const pid = ctx.pid ?? 0;
-    withContext('namespaces', () => writeIdMaps(pid, uidMap, gidMap));
+    withContext('namespaces', () =>
+      mapping === 'root'
+        ? writeIdMaps(pid, uidMap, gidMap)
+        : writeRootlessMaps(pid, { strategy: mapping, uidMap, gidMap }),
+    );
     ctx.log.debug(
-      `wrote /proc/${pid}/uid_map ${q(formatIdMap(uidMap))} and gid_map ${q(formatIdMap(gidMap))}`,
+      `${mapping === 'root' ? 'wrote' : `rootless (${mapping}) wrote`} /proc/${pid}/uid_map ${q(formatIdMap(uidMap))} and gid_map ${q(formatIdMap(gidMap))}`,
     );
   },
 
   check(): CheckLine[] {
     const lines: CheckLine[] = NAMESPACE_TYPES.map(({ name, flag }) => {
-      const problem = canCreateNamespace(flag);
+      // Without root, the other namespaces come only inside a new user
+      // namespace, as tincan creates them.
+      const userFlag = NAMESPACE_TYPES[0]?.flag ?? 0;
+      const problem = canCreateNamespace(isRootless() ? flag | userFlag : flag);
       return {
         what: `${name} namespace`,
         verdict: problem ? 'fail' : 'ok',
@@ -193,8 +248,10 @@ export const namespacesLayer: Layer = {
     const ranges = ['/etc/subuid', '/etc/subgid'].map((file) => {
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
       const map = defaultIdMap(file as '/etc/subuid');
-      return `${file}: ${text ? 'root ' : 'no file, default '}${formatIdMap(map).trim()}`;
+      const own = subordinateRange(text, 'root', 0) !== undefined;
+      return `${file}: ${own ? "root's range" : 'no range for root, default'} ${formatIdMap(map).trim()}`;
     });
+    lines.push(rootlessCheck());
     lines.push({
       what: 'id ranges',
       verdict: 'info',

@@ -3,6 +3,7 @@
 
 import { configSection } from '@tincan/cli';
 import type { IdMapEntry } from './id-map';
+import type { MappingStrategy } from './rootless';
 
 /** Step 2's part of the config. */
 export interface NamespacesConfig {
@@ -12,6 +13,8 @@ export interface NamespacesConfig {
   uid: number;
   gid: number;
   hostname: string;
+  /** how the maps are written: as root, one id, or newuidmap */
+  mapping: MappingStrategy;
 }
 
 /** Step 2's section of the config. */
