@@ -10,7 +10,7 @@ import {
   type ParentContext,
   type RawOptions,
 } from '@tincan/cli';
-import { namespacesSection, outsideId } from '@tincan/namespaces';
+import { isMapped, namespacesSection, outsideId } from '@tincan/namespaces';
 import type { Command } from 'commander';
 import {
   chownSync,
@@ -34,6 +34,9 @@ const settings = {
     config.layers.mounts = value;
   },
 };
+
+/** The tty group, which owns new ptys (as on Debian and Fedora). */
+const TTY_GID = 5;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -126,6 +129,7 @@ export function configureMounts(
     staging: '',
     adds,
     readOnly: Boolean(options.readOnly),
+    ...(isMapped(ns.gidMap, TTY_GID) ? { ptyGid: TTY_GID } : {}),
     hostEntries: rootfs === undefined ? hostEntries() : [],
     etc:
       rootfs === undefined

@@ -19,6 +19,7 @@ const base: MountsSettings = {
     { name: 'bin', kind: 'symlink', link: 'usr/bin' },
   ],
   etc: { passwd: 'root:x:0:0::/root:/bin/sh\n' },
+  ptyGid: 5,
 };
 
 describe('parseAdd', () => {
@@ -117,6 +118,16 @@ describe('mountPlan', () => {
       path: '/dev/ptmx',
       link: 'pts/ptmx',
     });
+  });
+
+  test('without a mapped tty group, devpts gets no gid option', () => {
+    const plan = mountPlan({ ...base, rootfs: '/r', ptyGid: undefined });
+    expect(plan).toContainEqual(
+      expect.objectContaining({
+        fstype: 'devpts',
+        data: 'newinstance,ptmxmode=0666,mode=0620',
+      }),
+    );
   });
 
   test('--add binds are nosuid, nodev, and read-only with :ro', () => {

@@ -72,6 +72,8 @@ export interface MountsSettings {
   hostEntries: HostEntry[];
   /** the generated /etc of the default root: file name to content */
   etc: Record<string, string>;
+  /** the group of new ptys (tty, 5) when the gid map has it */
+  ptyGid?: number;
 }
 
 /** The top-level host directories the default root may bind. */
@@ -211,7 +213,7 @@ export function mountPlan(s: MountsSettings): MountStep[] {
     flags: NOSUID_NODEV | MS_NOEXEC | MS_RDONLY,
     fallbackBind: '/sys',
   });
-  steps.push(...devSteps());
+  steps.push(...devSteps(s.ptyGid));
 
   for (const add of s.adds) {
     steps.push({
@@ -282,9 +284,11 @@ export function defaultRootSteps(s: MountsSettings): MountStep[] {
 /**
  * A fresh /dev: a tmpfs with only the harmless nodes (bound from the host,
  * since a user namespace may not mknod), a private devpts instance, shm
- * and the usual links. Nothing of the image's own /dev is used.
+ * and the usual links. Nothing of the image's own /dev is used. New ptys
+ * belong to group `ptyGid` (tty) when the container has it: devpts
+ * refuses a gid its user namespace does not map (rootless, one id).
  */
-export function devSteps(): MountStep[] {
+export function devSteps(ptyGid?: number): MountStep[] {
   const steps: MountStep[] = [
     {
       op: 'mount',
@@ -312,7 +316,9 @@ export function devSteps(): MountStep[] {
     target: '/dev/pts',
     fstype: 'devpts',
     flags: MS_NOSUID | MS_NOEXEC,
-    data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
+    data:
+      'newinstance,ptmxmode=0666,mode=0620' +
+      (ptyGid === undefined ? '' : `,gid=${ptyGid}`),
   });
   steps.push({ op: 'mkdir', path: '/dev/shm', mode: 0o1777 });
   steps.push({
