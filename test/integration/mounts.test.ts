@@ -14,8 +14,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
+  TINCAN_BIN,
   requireRoot,
   runIn,
   runTincan,
@@ -317,6 +319,39 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     });
     expect(out.signal).toBe('SIGKILL');
     expect(stagingLeft(stderr)).toEqual([]);
+  });
+
+  test('rootless (one id): the default root, its /dev and a pty', async () => {
+    // tc-single comes from test/rootless/setup-users.sh: no subordinate
+    // range, so gid 5 (tty) is not mapped and devpts gets no gid.
+    const out = await new Promise<{ code: number | null; stdout: string }>(
+      (resolve, reject) => {
+        const child = spawn(
+          'setpriv',
+          [
+            ...['--reuid', 'tc-single', '--regid', 'tc-single'],
+            '--clear-groups',
+            ...['--', process.execPath, TINCAN_BIN, '--step', step, 'run'],
+            ...[
+              '--',
+              'sh',
+              '-c',
+              'ls -A /dev | wc -l; ls /proc/1/root/etc; ' +
+                'node -e \'require("fs").openSync("/dev/ptmx", "r+")\' && echo pty',
+            ],
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'], cwd: '/' },
+        );
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      },
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^13\n/);
+    expect(out.stdout).toMatch(/\npasswd\n/);
+    expect(out.stdout).toMatch(/\npty\n$/);
   });
 
   describe('malicious roots fail closed', () => {
