@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import {
   TINCAN_BIN,
@@ -236,6 +236,33 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     expect(readFileSync(path.join(dir, 'out'), 'utf8')).toBe('inside\n');
     expect(out.stdout).toMatch(/ \/data rw,nosuid,nodev/);
     expect(out.stdout).toMatch(/ \/ro ro,nosuid,nodev/);
+  });
+
+  test('an --add :ro bind is read-only all the way down', async () => {
+    // A host mount below the source must not stay writable inside.
+    const dir = mkdtempSync(path.join(base, 'rec-'));
+    chmodSync(dir, 0o755);
+    mkdirSync(path.join(dir, 'sub'));
+    execFileSync('mount', [
+      '-t',
+      'tmpfs',
+      '-o',
+      'mode=777',
+      'tincan-test',
+      path.join(dir, 'sub'),
+    ]);
+    try {
+      const out = await shIn(
+        step,
+        'touch /r/sub/x 2>/dev/null && echo WRITABLE; touch /w/sub/y && echo ok; ' +
+          'grep -c " /r/sub ro," /proc/self/mountinfo',
+        ['-a', `${dir}:/r:ro`, '-a', `${dir}:/w`],
+      );
+      expect(out.stdout).toBe('ok\n1\n');
+      expect(existsSync(path.join(dir, 'sub', 'y'))).toBe(true);
+    } finally {
+      execFileSync('umount', [path.join(dir, 'sub')]);
+    }
   });
 
   test('--read-only refuses writes outside /tmp', async () => {

@@ -5,7 +5,9 @@
 
 import {
   configSection,
+  flagNames,
   q,
+  SyscallError,
   withContext,
   type InitContext,
   type InitLayer,
@@ -31,6 +33,8 @@ import {
   formatMount,
   mount,
   mountFlagsOf,
+  MOUNT_ATTR,
+  mountSetattrRecursive,
   MS_BIND,
   MS_NODEV,
   MS_NOEXEC,
@@ -114,7 +118,8 @@ export function setupRoot(ctx: InitContext): void {
     closeSync(tmp);
   }
 
-  if (s.readOnly) remount(log, { path: '/', shown: '/' }, '/', MS_RDONLY);
+  // Only the root mount: /proc, /dev and /tmp stay writable below it.
+  if (s.readOnly) setFlags(log, { path: '/', shown: '/' }, MS_RDONLY, false);
 }
 // #endregion setup-root
 
@@ -209,7 +214,7 @@ function runStep(root: NewRoot, step: MountStep): void {
         );
         bind(root, step.fallbackBind, step.target, true);
         withTarget(root, step.target, (t) =>
-          remount(root.log, t, step.target, RO_NOSUID_NODEV | MS_NOEXEC),
+          setFlags(root.log, t, RO_NOSUID_NODEV | MS_NOEXEC, true),
         );
       }
       return;
@@ -223,7 +228,7 @@ function runStep(root: NewRoot, step: MountStep): void {
       bind(root, step.source, step.target, step.recursive);
       if (step.flags !== 0) {
         withTarget(root, step.target, (t) =>
-          remount(root.log, t, step.target, step.flags),
+          setFlags(root.log, t, step.flags, step.recursive),
         );
       }
       return;
@@ -238,7 +243,7 @@ function runStep(root: NewRoot, step: MountStep): void {
       }
       bind(root, hostPath(root, found.path), found.path, true);
       withTarget(root, found.path, (t) =>
-        remount(root.log, t, found.path, MS_RDONLY),
+        setFlags(root.log, t, MS_RDONLY, true),
       );
       return;
     }
@@ -273,7 +278,7 @@ function mask(root: NewRoot, target: string): void {
   }
   bind(root, hostPath(root, '/dev/null'), found.path, false);
   withTarget(root, found.path, (t) =>
-    remount(root.log, t, found.path, MS_RDONLY | MS_NOSUID | MS_NOEXEC),
+    setFlags(root.log, t, MS_RDONLY | MS_NOSUID | MS_NOEXEC, false),
   );
 }
 // #endregion mask
@@ -289,26 +294,48 @@ function bind(
   );
 }
 
+// #region set-flags
 /**
- * Remount the mount at `target` with `flags` added to the flags the
- * kernel locked on it: inside a user namespace, a remount that would
- * clear a locked flag (one the host set) fails with EPERM.
+ * Add `flags` to the mount at `target` (and, when `recursive`, to every
+ * mount below it). A bind ignores most flags, so they come afterwards.
+ * mount_setattr(2) reaches submounts, which a remount never does: without
+ * it, `-a /srv:/srv:ro` would leave anything mounted under /srv writable.
  */
-function remount(
+function setFlags(
   log: Logger,
   target: MountTarget,
-  shown: string,
   flags: number,
+  recursive: boolean,
 ): void {
+  const { shown } = target;
   const fd = openat(AT_FDCWD, target.path, O_PATH | O_CLOEXEC);
-  let locked: number;
   try {
-    locked = mountFlagsOf(fd, shown);
+    if (recursive && haveMountSetattr) {
+      try {
+        mountSetattrRecursive(fd, shown, flags);
+        log.debug(
+          `mount_setattr(${q(shown)}, AT_RECURSIVE, ${flagNames(flags & 0xf, MOUNT_ATTR)})`,
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof SyscallError) || err.code !== 'ENOSYS') throw err;
+        haveMountSetattr = false;
+        log.warn(
+          'mount_setattr is missing (Linux < 5.12): read-only binds cover their top mount only',
+        );
+      }
+    }
+    // Inside a user namespace, a remount that would clear a flag the
+    // kernel locked (one the host set) fails with EPERM: repeat them.
+    const locked = mountFlagsOf(fd, shown);
+    doMount(log, null, target, null, MS_BIND | MS_REMOUNT | locked | flags);
   } finally {
     closeSync(fd);
   }
-  doMount(log, null, target, null, MS_BIND | MS_REMOUNT | locked | flags);
 }
+// #endregion set-flags
+
+let haveMountSetattr = true;
 
 /** Open `target` inside the root and hand `fn` a mount target for it. */
 function withTarget(

@@ -158,3 +158,54 @@ export function mountFlagsOf(fd: number, shown: string): number {
   for (const [st, ms] of ST_TO_MS) if (Number(buf.f_flags) & st) flags |= ms;
   return flags;
 }
+
+/** mount_setattr(2) attributes; the low four equal their MS_* twins. */
+export const MOUNT_ATTR: Readonly<Record<string, number>> = {
+  MOUNT_ATTR_RDONLY: 0x1,
+  MOUNT_ATTR_NOSUID: 0x2,
+  MOUNT_ATTR_NODEV: 0x4,
+  MOUNT_ATTR_NOEXEC: 0x8,
+};
+
+const SYS_MOUNT_SETATTR = 442; // the same number on x86_64 and aarch64
+const AT_EMPTY_PATH = 0x1000;
+const AT_RECURSIVE = 0x8000;
+const syscallC = libc.func('long syscall(long number, ...)');
+
+/**
+ * mount_setattr(2) on the mount `fd` refers to and every mount below it:
+ * sets `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC) and clears
+ * nothing, so the flags the kernel locked stay as they are. Linux 5.12.
+ */
+export function mountSetattrRecursive(
+  fd: number,
+  shown: string,
+  flags: number,
+): void {
+  const attr = Buffer.alloc(32); // struct mount_attr
+  attr.writeBigUInt64LE(BigInt(flags & 0xf), 0);
+  check(
+    'mount_setattr',
+    [
+      q(shown),
+      'AT_EMPTY_PATH|AT_RECURSIVE',
+      `{attr_set=${flagNames(flags & 0xf, MOUNT_ATTR)}}`,
+    ],
+    () =>
+      Number(
+        syscallC(
+          SYS_MOUNT_SETATTR,
+          'int',
+          fd,
+          'const char *',
+          '',
+          'unsigned int',
+          AT_EMPTY_PATH | AT_RECURSIVE,
+          'void *',
+          attr,
+          'size_t',
+          attr.length,
+        ),
+      ),
+  );
+}
