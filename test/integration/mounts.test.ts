@@ -25,6 +25,11 @@ import {
   stepsFrom,
 } from '../helpers/tincan';
 
+// The integration project's testTimeout does not reach the tests (jest
+// reads it from the global config only), and many of these tests run more
+// than one container.
+jest.setTimeout(60_000);
+
 beforeAll(requireRoot);
 
 const MASKED = [
