@@ -270,6 +270,21 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     }
   });
 
+  test('an --add target missing from a -m root fails with the fix', async () => {
+    const before = hostMountinfo();
+    const out = await runIn(step, [
+      '-m',
+      rootfs,
+      '-a',
+      '/etc:/nothere',
+      'true',
+    ]);
+    expect(out.code).toBe(125);
+    expect(out.stderr).toMatch(/create \/nothere in it first/);
+    expect(existsSync(path.join(rootfs, 'nothere'))).toBe(false);
+    expect(hostMountinfo()).toBe(before);
+  });
+
   test('--read-only refuses writes outside /tmp', async () => {
     for (const flags of [['--read-only'], ['--read-only', '-m', rootfs]]) {
       const out = await shIn(

@@ -14,7 +14,6 @@ import {
   type Logger,
 } from '@tincan/cli';
 import {
-  chmodSync,
   closeSync,
   lstatSync,
   mkdirSync,
@@ -95,6 +94,9 @@ export function setupRoot(ctx: InitContext): void {
     doMount(log, 'tmpfs', dir, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755');
   }
 
+  // Modes in the plan are exact (/tmp is 1777); the command gets the
+  // umask back.
+  const umask = process.umask(0);
   const fd = openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   try {
     const root: NewRoot = { dir, fd, log };
@@ -103,6 +105,7 @@ export function setupRoot(ctx: InitContext): void {
     }
   } finally {
     closeSync(fd);
+    process.umask(umask);
   }
 
   // The temp dir's parent, kept open across the pivot: once the old root
@@ -369,17 +372,17 @@ function ensure(
   const parent = openParent(root, found.path);
   const file = `/proc/self/fd/${parent}/${path.basename(found.path)}`;
   try {
-    if (kind === 'dir') {
-      mkdirSync(file, { mode });
-      chmodSync(file, mode); // past the umask, for /tmp's sticky bit
-    } else {
-      writeFileSync(file, '', { flag: 'wx', mode });
-    }
+    if (kind === 'dir') mkdirSync(file, { mode });
+    else writeFileSync(file, '', { flag: 'wx', mode });
   } catch (err) {
-    throw new Error(
-      `create ${hostPath(root, found.path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { cause: err },
-    );
+    const code = (err as NodeJS.ErrnoException).code ?? 'failed';
+    const hint =
+      code === 'EACCES' || code === 'EPERM'
+        ? ` (the container's root may not write in this root filesystem: create ${found.path} in it first)`
+        : '';
+    throw new Error(`create ${hostPath(root, found.path)}: ${code}${hint}`, {
+      cause: err,
+    });
   } finally {
     closeSync(parent);
   }
