@@ -510,3 +510,29 @@ describe('bad input exits 125 with one line naming it', () => {
     expect(hostMountinfo()).toBe(before);
   });
 });
+
+describe('tincan rootfs create refuses bad input before creating anything', () => {
+  test.each([
+    [
+      'a directory that is not empty',
+      ['/etc'],
+      /rootfs create \/etc: the directory is not empty/,
+    ],
+    [
+      'an unknown program',
+      ['--from-host', 'sh,no-such-program-xyz'],
+      /--from-host no-such-program-xyz: not found on this host/,
+    ],
+  ])('%s', async (_name, args, message) => {
+    const dir = path.join(base, 'never-made');
+    const out = await runTincan([
+      'rootfs',
+      'create',
+      ...(args[0]?.startsWith('/') ? args : [dir, ...args]),
+    ]);
+    expect(out.code).toBe(125);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

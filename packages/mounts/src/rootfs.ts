@@ -150,6 +150,17 @@ export function createRootfs(
   if (existsSync(root) && readdirSync(root).length > 0) {
     throw new UsageError(`rootfs create ${dir}`, 'the directory is not empty');
   }
+  // Find everything before creating anything.
+  const report: RootfsReport = { programs: [], libraries: [], skipped: [] };
+  const found: string[] = [];
+  for (const name of options.busybox ? [] : options.programs) {
+    const file = findOnHost(name);
+    if (file) found.push(file);
+    else if (options.explicit) {
+      throw new UsageError(`--from-host ${name}`, 'not found on this host');
+    } else report.skipped.push(name);
+  }
+  const busybox = options.busybox ? staticBusybox() : undefined;
   mkdirSync(root, { recursive: true, mode: 0o755 });
   chmodSync(root, 0o755);
 
@@ -185,7 +196,6 @@ export function createRootfs(
     writeFileSync(path.join(root, 'etc', name), content, { mode: 0o644 });
   }
 
-  const report: RootfsReport = { programs: [], libraries: [], skipped: [] };
   const libraries = new Set<string>();
   const copy = (file: string): void => {
     const dest = path.join(root, placeInRoot(file, links));
@@ -195,21 +205,12 @@ export function createRootfs(
     chmodSync(dest, statSync(file).mode & 0o755);
   };
 
-  const programs = options.busybox ? [] : options.programs;
-  for (const name of programs) {
-    const file = findOnHost(name);
-    if (!file) {
-      if (options.explicit) {
-        throw new UsageError(`--from-host ${name}`, 'not found on this host');
-      }
-      report.skipped.push(name);
-      continue;
-    }
+  for (const file of found) {
     copy(file);
     report.programs.push(file);
     for (const lib of librariesOf(file)) libraries.add(lib);
   }
-  if (options.busybox) report.programs.push(...copyBusybox(root, links));
+  if (busybox) report.programs.push(...copyBusybox(busybox, root, links));
   for (const lib of libraries) {
     copy(lib);
     report.libraries.push(lib);
@@ -218,7 +219,8 @@ export function createRootfs(
 }
 // #endregion create-rootfs
 
-function copyBusybox(root: string, links: ReadonlyMap<string, string>) {
+/** The host's busybox, which must be static to run in any root. */
+function staticBusybox(): string {
   const file = findOnHost('busybox');
   if (!file) {
     throw new UsageError(
@@ -232,6 +234,14 @@ function copyBusybox(root: string, links: ReadonlyMap<string, string>) {
       `${file} is linked dynamically; a static busybox is needed`,
     );
   }
+  return file;
+}
+
+function copyBusybox(
+  file: string,
+  root: string,
+  links: ReadonlyMap<string, string>,
+): string[] {
   const dest = path.join(root, placeInRoot('/bin/busybox', links));
   mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
   copyFileSync(realpathSync(file), dest);
@@ -252,10 +262,12 @@ function copyBusybox(root: string, links: ReadonlyMap<string, string>) {
 export function rootfsCommand(): Command {
   const rootfs = new Command('rootfs')
     .description('build root filesystems for tincan run -m')
-    .exitOverride();
+    .exitOverride()
+    .action(() => rootfs.outputHelp());
   rootfs
     .command('create')
     .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
     .description(
       'make DIR a minimal root filesystem: host programs with the shared ' +
         'libraries ldd lists for them, a generated /etc, empty /proc /sys ' +
