@@ -411,7 +411,7 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
       const victim = path.join(base, 'victim');
       mkdirSync(victim, { recursive: true });
       writeFileSync(path.join(victim, 'keep'), 'x');
-      const root = await smallRoot(`evil-${entry}`);
+      const root = await smallRoot(`evil-${step}-${entry}`);
       rmdirSync(path.join(root, entry));
       symlinkSync(link(root), path.join(root, entry));
       const before = hostMountinfo();
@@ -441,7 +441,7 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
 
   test('host mountinfo is identical after 20 runs, failed ones included', async () => {
     const before = hostMountinfo();
-    const evil = await smallRoot('evil-20');
+    const evil = await smallRoot(`evil-20-${step}`);
     rmdirSync(path.join(evil, 'proc'));
     symlinkSync('/', path.join(evil, 'proc'));
     const runs: [string[], number][] = [
