@@ -3,11 +3,17 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 module.exports = {
+  // Containers start in about 0.2 s, but a loaded 2-core machine can make
+  // one test's several runs take far longer.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/packages/*/src/**/*.test.ts',
+        '<rootDir>/docs/tools/src/**/*.test.ts',
+      ],
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
     },
@@ -18,7 +24,15 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       slowTestThreshold: 20,
-      testTimeout: 60000,
+    },
+    {
+      // The built site in headless Chromium: run after `npm run docs`.
+      displayName: 'docs',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/docs/tools/src/**/*.e2e.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+      testTimeout: 120000,
     },
   ],
 };
