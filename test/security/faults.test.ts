@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   exited,
   gc,
+  gcLog,
   INIT_ENTRY,
   killLeftovers,
   leftTraces,
@@ -100,14 +101,21 @@ test('faults: 100 runs SIGKILLed 0-500 ms after start leave nothing behind after
   const ours = left.filter((t) => [...ourNames].some((n) => t.includes(n)));
   const unattributed = left.filter((t) => !ours.includes(t));
   const next = await run(['--', '/bin/true']);
+  // What gc said about the cgroups that stayed, to tell "too new" and
+  // "in use" from "never found".
+  const gcSaid = (gcLog[gcLog.length - 1] ?? '')
+    .split('\n')
+    .filter((l) => ours.some((t) => l.includes(t.split('/').pop() ?? '-')));
   expect({
     orphans,
     gc: gcResult,
+    gcSaid: ours.length > 0 ? gcSaid : [],
     traces: { ours, unattributed },
     next: next.code,
   }).toEqual({
     orphans: [],
     gc: 'ok',
+    gcSaid: [],
     traces: { ours: [], unattributed: [] },
     next: 0,
   });

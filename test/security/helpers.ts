@@ -470,6 +470,9 @@ export async function leftTraces(
 /** Whether `path` exists (for readable assertions). */
 export const exists = (p: string): boolean => existsSync(p);
 
+/** What each `tincan gc` of this test file printed. */
+export const gcLog: string[] = [];
+
 /**
  * `tincan gc` once the cgroups are old enough for it (it leaves young ones
  * to a tincan that may still be starting): 'ok', or what went wrong.
@@ -480,6 +483,7 @@ export async function gc(): Promise<string> {
   }
   await sleep(6000);
   const out = await runTincan([...STEP_FLAGS, 'gc']);
+  gcLog.push(out.stdout);
   return out.code === 0 ? 'ok' : `gc exit ${String(out.code)}: ${out.stderr}`;
 }
 
