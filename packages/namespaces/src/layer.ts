@@ -4,6 +4,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import {
+  INIT_ENTRY,
+  RuntimeError,
   addressOf,
   clone,
   dlsym,
@@ -35,11 +37,13 @@ import {
   writeRootlessMaps,
   type MappingStrategy,
 } from './rootless';
+import { firstUnreachable } from './reachable';
 import { namespacesSection, type NamespacesConfig } from './section';
 import {
   defaultIdMap,
   formatIdMap,
   isMapped,
+  outsideId,
   parseIdMap,
   subordinateRange,
   validateIdMap,
@@ -219,6 +223,30 @@ export const namespacesLayer: Layer = {
     { fn: 'setresgid', args: [0, 0, 0] },
     { fn: 'setresuid', args: [0, 0, 0] },
   ],
+
+  prepare(ctx) {
+    const { uidMap, gidMap } = namespacesSection.get(ctx.config);
+    const who = {
+      uid: outsideId(uidMap, 0) ?? 0,
+      gid: outsideId(gidMap, 0) ?? 0,
+    };
+    const files = [
+      INIT_ENTRY,
+      require.resolve('koffi'),
+      ...ctx.config.initModules,
+    ];
+    for (const file of files) {
+      const blocked = firstUnreachable(file, who);
+      if (!blocked) continue;
+      const mode = (blocked.mode & 0o7777).toString(8);
+      throw new RuntimeError(
+        `namespaces: the init runs as host uid ${who.uid} and cannot reach ` +
+          `${file}: ${blocked.path} has mode ${mode}; make the directories ` +
+          `above tincan searchable (chmod o+x ${blocked.path}) or install ` +
+          'tincan where every user may read it',
+      );
+    }
+  },
 
   attach(ctx) {
     const { uidMap, gidMap, mapping } = namespacesSection.get(ctx.config);
