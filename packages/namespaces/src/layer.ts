@@ -155,6 +155,12 @@ export function rootlessCheck(): CheckLine {
   };
 }
 
+/** The numbers of the id system calls the chain makes raw. */
+export const SYS =
+  process.arch === 'arm64'
+    ? { setresuid: 147, setresgid: 149 }
+    : { setresuid: 117, setresgid: 119 };
+
 /**
  * Whether this process can create the namespace of `flag`: clone a child
  * whose function is _exit itself (it exits 0 with its NULL argument), so
@@ -218,10 +224,25 @@ export const namespacesLayer: Layer = {
 
   // The chain must become root of the new namespace before execve: a
   // process that execs as an unmapped uid loses every capability.
+  // The id changes are raw system calls: glibc's setresuid() would try
+  // to change every thread it knows of, and the child has inherited the
+  // list of Node's threads but none of the threads - it can hang there.
   chain: () => [
-    { fn: 'unshare', args: [CLONE_NEWCGROUP] },
-    { fn: 'setresgid', args: [0, 0, 0] },
-    { fn: 'setresuid', args: [0, 0, 0] },
+    {
+      fn: 'unshare',
+      args: [CLONE_NEWCGROUP],
+      show: 'unshare(CLONE_NEWCGROUP)',
+    },
+    {
+      fn: 'syscall',
+      args: [SYS.setresgid, 0, 0, 0],
+      show: 'syscall(SYS_setresgid, 0, 0, 0)',
+    },
+    {
+      fn: 'syscall',
+      args: [SYS.setresuid, 0, 0, 0],
+      show: 'syscall(SYS_setresuid, 0, 0, 0)',
+    },
   ],
 
   prepare(ctx) {
