@@ -4,7 +4,7 @@
 // tests plus one real container per branch are the time box.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discoverSteps } from '../../docs/tools/src/steps';
@@ -24,6 +24,8 @@ beforeAll(() => {
     { cwd: ROOT },
   );
   tmp = mkdtempSync(path.join(os.tmpdir(), 'tincan-branches-'));
+  // The containers' root (host uid 100000) must reach the clone's files.
+  chmodSync(tmp, 0o755);
   clone = path.join(tmp, 'repo');
   execFileSync('git', ['clone', '-q', ROOT, clone]);
   execFileSync(process.execPath, [TOOL], { cwd: clone });

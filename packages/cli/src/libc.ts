@@ -467,8 +467,31 @@ export function readAsync(fd: number, size: number): Promise<Buffer> {
 
 const signalC = libc.func('void *signal(int signum, void *handler)');
 const sigprocmaskC = libc.func(
-  'int pthread_sigmask(int how, const uint8_t *set, uint8_t *oldset)',
+  'int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)',
 );
+
+/**
+ * Block every signal in the calling thread; returns the mask to restore.
+ * A child cloned meanwhile starts with them blocked, so none of the
+ * parent's JavaScript signal handlers can run in it.
+ */
+export function blockAllSignals(): Buffer {
+  const SIG_BLOCK = 0;
+  const all = Buffer.alloc(128, 0xff);
+  const old = Buffer.alloc(128);
+  check('pthread_sigmask', ['SIG_BLOCK', 'all'], () =>
+    Number(sigprocmaskC(SIG_BLOCK, all, old)),
+  );
+  return old;
+}
+
+/** Put back a mask blockAllSignals returned. */
+export function restoreSignalMask(old: Buffer): void {
+  const SIG_SETMASK = 2;
+  check('pthread_sigmask', ['SIG_SETMASK', 'old'], () =>
+    Number(sigprocmaskC(SIG_SETMASK, old, null)),
+  );
+}
 
 /** The highest signal number on Linux (SIGRTMAX). */
 export const SIGRTMAX = 64;

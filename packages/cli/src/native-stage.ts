@@ -7,6 +7,8 @@
 
 import {
   addressOf,
+  blockAllSignals,
+  restoreSignalMask,
   clone,
   dlsym,
   getcontext,
@@ -31,6 +33,8 @@ export interface ChainLink {
   fn: string;
   /** its arguments: numbers, or strings passed as `char *` */
   args: (number | string)[];
+  /** how --debug and the lesson show it, when fn(args) is not clear */
+  show?: string;
 }
 
 /** What the new process does, link by link, as data. *
@@ -76,7 +80,8 @@ export function describeChain(plan: ChainPlan): ChainLink[] {
 /** A readable form of the chain, for --debug and the lesson. */
 export function formatChain(plan: ChainPlan): string {
   return describeChain(plan)
-    .map(({ fn, args }) => {
+    .map(({ fn, args, show }) => {
+      if (show !== undefined) return show;
       const shown = args.map((a) =>
         a === '\0'
           ? 'buf'
@@ -121,6 +126,19 @@ const keepAlive: NativePointer[] = [];
  * @see [Lesson 1: the native stage](../../../steps/01-cli/README.md#the-native-stage)
  */
 export function spawnNative(plan: ChainPlan, flags: number): number {
+  // The child is a copy of Node, signal handlers included: with every
+  // signal blocked from before getcontext (which records the mask that
+  // setcontext installs) until clone returns, none of those handlers can
+  // run in it. Node unblocks them when the init starts.
+  const oldMask = blockAllSignals();
+  try {
+    return cloneChain(plan, flags);
+  } finally {
+    restoreSignalMask(oldMask);
+  }
+}
+
+function cloneChain(plan: ChainPlan, flags: number): number {
   const links = describeChain(plan);
   const goByte = malloc(8);
   const argv = nativeStringArray(plan.argv);

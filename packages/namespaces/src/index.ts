@@ -7,6 +7,7 @@ export * from './hostname';
 export * from './id-map';
 export * from './layer';
 export * from './loopback';
+export * from './reachable';
 export * from './rootless';
 export * from './runtime';
 export * from './section';

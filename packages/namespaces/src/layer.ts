@@ -4,6 +4,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import {
+  INIT_ENTRY,
+  RuntimeError,
   addressOf,
   clone,
   dlsym,
@@ -35,11 +37,13 @@ import {
   writeRootlessMaps,
   type MappingStrategy,
 } from './rootless';
+import { firstUnreachable } from './reachable';
 import { namespacesSection, type NamespacesConfig } from './section';
 import {
   defaultIdMap,
   formatIdMap,
   isMapped,
+  outsideId,
   parseIdMap,
   subordinateRange,
   validateIdMap,
@@ -151,6 +155,12 @@ export function rootlessCheck(): CheckLine {
   };
 }
 
+/** The numbers of the id system calls the chain makes raw. */
+export const SYS =
+  process.arch === 'arm64'
+    ? { setresuid: 147, setresgid: 149 }
+    : { setresuid: 117, setresgid: 119 };
+
 /**
  * Whether this process can create the namespace of `flag`: clone a child
  * whose function is _exit itself (it exits 0 with its NULL argument), so
@@ -214,11 +224,50 @@ export const namespacesLayer: Layer = {
 
   // The chain must become root of the new namespace before execve: a
   // process that execs as an unmapped uid loses every capability.
+  // The id changes are raw system calls: glibc's setresuid() would try
+  // to change every thread it knows of, and the child has inherited the
+  // list of Node's threads but none of the threads - it can hang there.
   chain: () => [
-    { fn: 'unshare', args: [CLONE_NEWCGROUP] },
-    { fn: 'setresgid', args: [0, 0, 0] },
-    { fn: 'setresuid', args: [0, 0, 0] },
+    {
+      fn: 'unshare',
+      args: [CLONE_NEWCGROUP],
+      show: 'unshare(CLONE_NEWCGROUP)',
+    },
+    {
+      fn: 'syscall',
+      args: [SYS.setresgid, 0, 0, 0],
+      show: 'syscall(SYS_setresgid, 0, 0, 0)',
+    },
+    {
+      fn: 'syscall',
+      args: [SYS.setresuid, 0, 0, 0],
+      show: 'syscall(SYS_setresuid, 0, 0, 0)',
+    },
   ],
+
+  prepare(ctx) {
+    const { uidMap, gidMap } = namespacesSection.get(ctx.config);
+    const who = {
+      uid: outsideId(uidMap, 0) ?? 0,
+      gid: outsideId(gidMap, 0) ?? 0,
+    };
+    const files = [
+      INIT_ENTRY,
+      require.resolve('koffi'),
+      ...ctx.config.initModules,
+    ];
+    for (const file of files) {
+      const blocked = firstUnreachable(file, who);
+      if (!blocked) continue;
+      const mode = (blocked.mode & 0o7777).toString(8);
+      throw new RuntimeError(
+        `namespaces: the init runs as host uid ${who.uid} and cannot reach ` +
+          `${file}: ${blocked.path} has mode ${mode}; make the directories ` +
+          `above tincan searchable (chmod o+x ${blocked.path}) or install ` +
+          'tincan where every user may read it',
+      );
+    }
+  },
 
   attach(ctx) {
     const { uidMap, gidMap, mapping } = namespacesSection.get(ctx.config);
