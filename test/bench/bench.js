@@ -1,0 +1,132 @@
+// @ts-check
+// `npm run bench`: tincan's start latency next to node, runc, bubblewrap
+// and unshare; where the init's time goes; tincan's seccomp programs next
+// to libseccomp's; and what the filter costs per syscall. Prints the four
+// sections with their targets (PASS/MISS) and writes the numbers to
+// bench/results/<time>.json. See test/bench/README.md.
+//
+// Environment: BENCH_RUNS (start runs per command, default 20),
+// BENCH_PHASE_RUNS (debug runs, default 10), BENCH_GETPID_CALLS (default
+// 2000000), BENCH_SECTIONS (e.g. "1,3"; default all).
+
+'use strict';
+
+const { mkdirSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const {
+  ROOT,
+  presentSteps,
+  hasStep,
+  readText,
+  table,
+  verdict,
+} = require('./lib');
+const { workDir } = require('./fixtures');
+const { measureStart, reportStart } = require('./start');
+const { measurePhases, reportPhases } = require('./phases');
+const { measureSeccomp, reportSeccomp } = require('./seccomp');
+const { measureGetpid, reportGetpid } = require('./getpid');
+
+/** @param {string} name @param {number} fallback */
+function envNumber(name, fallback) {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    kernel: os.release(),
+    node: process.version,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cpus: cpus.length,
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+    steps: presentSteps(),
+    root: process.getuid?.() === 0,
+  };
+}
+
+function main() {
+  if (!hasStep('cli')) {
+    console.error('bench: build first (npm run build)');
+    return 2;
+  }
+  const sections = new Set(
+    (process.env.BENCH_SECTIONS ?? '1,2,3,4').split(',').map((s) => s.trim()),
+  );
+  const m = machine();
+  console.log(
+    `tincan bench: ${m.steps.join(' > ')} | node ${m.node} | linux ${m.kernel} | ${m.cpus} x ${m.cpu} | load ${m.load}`,
+  );
+  if (!m.root) {
+    console.log('  (not root: the container rows need root and will fail)');
+  }
+  const work = workDir();
+  /** @type {Record<string, unknown>} */
+  const result = { time: new Date().toISOString(), machine: m };
+  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  const targets = [];
+  try {
+    if (sections.has('1')) {
+      const start = measureStart(work.dir, envNumber('BENCH_RUNS', 20));
+      result.start = start;
+      targets.push(...reportStart(start));
+    }
+    if (sections.has('2')) {
+      const phases = measurePhases(envNumber('BENCH_PHASE_RUNS', 10));
+      result.phases = phases;
+      targets.push(...reportPhases(phases));
+    }
+    if (sections.has('3')) {
+      const seccomp = measureSeccomp(work.dir);
+      result.seccomp = seccomp;
+      targets.push(...reportSeccomp(seccomp));
+    }
+    if (sections.has('4')) {
+      const getpid = measureGetpid(work.dir, {
+        calls: envNumber('BENCH_GETPID_CALLS', 2_000_000),
+        rounds: 5,
+        processes: envNumber('BENCH_GETPID_PROCESSES', 5),
+      });
+      result.getpid = getpid;
+      targets.push(...reportGetpid(getpid));
+    }
+  } finally {
+    work.cleanup();
+  }
+
+  result.targets = targets;
+  console.log('\nTargets\n');
+  console.log(
+    table(
+      ['target', 'value', 'goal', 'verdict'],
+      targets.map((t) => [t.name, t.value, t.target, verdict(t.ok)]),
+    ),
+  );
+  const notes = readText(path.join(__dirname, 'misses.txt'));
+  if (notes && targets.some((t) => !t.ok)) {
+    console.log(
+      `\nWhy the misses, and what would fix them\n\n${notes.trimEnd()}`,
+    );
+  }
+
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${result.time.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      result,
+      (_k, v) => (typeof v === 'bigint' ? String(v) : v),
+      2,
+    ),
+  );
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+  return 0;
+}
+
+process.exitCode = main();
