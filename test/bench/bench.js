@@ -7,7 +7,7 @@
 //
 // Environment: BENCH_RUNS (start runs per command, default 20),
 // BENCH_PHASE_RUNS (debug runs, default 10), BENCH_GETPID_CALLS (default
-// 2000000), BENCH_SECTIONS (e.g. "1,3"; default all).
+// 200000), BENCH_SECTIONS (e.g. "1,3"; default all).
 
 'use strict';
 
@@ -88,8 +88,8 @@ function main() {
     }
     if (sections.has('4')) {
       const getpid = measureGetpid(work.dir, {
-        calls: envNumber('BENCH_GETPID_CALLS', 2_000_000),
-        rounds: 5,
+        calls: envNumber('BENCH_GETPID_CALLS', 200_000),
+        rounds: 20,
         processes: envNumber('BENCH_GETPID_PROCESSES', 5),
       });
       result.getpid = getpid;

@@ -89,8 +89,7 @@ function measureGetpid(dir, opts) {
           .split('\n')
           .map(Number)
           .filter(Number.isFinite);
-        // The best round of each process: noise only ever adds time.
-        best.get(v.name)?.push(Math.min(...rounds));
+        best.get(v.name)?.push(...rounds);
       } catch (err) {
         failed.push(
           `${v.name}: ${err instanceof Error ? err.message : String(err)}`,
@@ -128,26 +127,30 @@ function reportGetpid(g) {
   const host = g.results.find((r) => r.name === 'host, bare');
   console.log(
     table(
-      ['where', 'median', 'min', 'max', '- host'],
+      ['where', 'best', 'median', 'p90', 'best - host'],
       g.results.map((r) => [
         r.name,
-        fix(r.median, 2),
         fix(r.min, 2),
-        fix(r.max, 2),
-        host ? fix(r.median - host.median, 2) : '-',
+        fix(r.median, 2),
+        fix(r.p90, 2),
+        host ? fix(r.min - host.min, 2) : '-',
       ]),
     ),
   );
   console.log(
-    `  (${g.processes} processes per row, each the best of ${g.rounds} rounds of ${g.calls} calls; rows interleaved)`,
+    `  (${g.processes} processes per row, ${g.rounds} rounds of ${g.calls} calls each; rows interleaved; statistics over rounds)`,
   );
   for (const f of g.failed ?? []) console.log(`  failed: ${f}`);
   const open = g.results.find((r) => r.name === 'tincan, --seccomp unconfined');
   const filtered = g.results.find((r) => r.name === 'tincan, default filter');
+  console.log(
+    '  Linux >= 5.11 caches per syscall number the verdicts a filter gives whatever the arguments (the seccomp action cache), so an always-allowed getpid may skip the filter entirely.',
+  );
   if (!g.seccomp) {
     console.log('  seccomp: package not present (no filtered row yet)');
   } else if (open && filtered) {
     const overhead = filtered.median - open.median;
+    const best = filtered.min - open.min;
     targets.push({
       name: 'getpid overhead of the default filter',
       target: '<= 12 ns',
@@ -155,7 +158,7 @@ function reportGetpid(g) {
       ok: overhead <= 12,
     });
     console.log(
-      `\n  target: getpid overhead of the default filter <= 12 ns: ${fix(overhead, 2)} ns  ${verdict(overhead <= 12)}`,
+      `\n  target: getpid overhead of the default filter <= 12 ns (median rounds; best rounds: ${fix(best, 2)} ns): ${fix(overhead, 2)} ns  ${verdict(overhead <= 12)}`,
     );
   }
   return targets;

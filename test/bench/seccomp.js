@@ -228,6 +228,10 @@ function measureSeccomp(dir) {
     const entry = {
       policy: name,
       rules: policy.rules.length,
+      /** @type {Record<number, string>} */
+      names: Object.fromEntries(
+        Object.entries(arch.syscalls).map(([n, nr]) => [nr, n]),
+      ),
       tincan: { length: filter.program.length, executed: mine.executed },
       /** @type {Record<string, { length: number, executed: ReturnType<typeof summarize>, disagree: number[], notes: string[] }>} */
       libseccomp: {},
@@ -301,17 +305,43 @@ function reportSeccomp(s) {
   console.log(
     table(['policy', 'compiler', 'length', 'min', 'median', 'max'], lines),
   );
-  if (s.version) console.log(`  libseccomp ${s.version}, arch ${s.arch}`);
+  if (s.version) {
+    console.log(
+      `  libseccomp ${s.version}, arch ${s.arch}; bad arch -> KILL_PROCESS in both. libseccomp ${s.version} compares every argument on both 32-bit halves, tincan only the low half of 32-bit parameters (ioctl request, modes, clone flags)`,
+    );
+  }
   for (const n of s.notes ?? []) console.log(`  note: ${n}`);
   for (const r of s.rows) {
-    for (const [level, l] of Object.entries(r.libseccomp)) {
-      if (l.disagree.length > 0) {
-        console.log(
-          `  note: ${r.policy}: libseccomp ${level} decides differently for ${l.disagree.length} numbers (${l.disagree.slice(0, 8).join(', ')}${l.disagree.length > 8 ? ', ...' : ''})`,
-        );
-      }
-      for (const n of [...new Set(l.notes)])
-        console.log(`  note: ${r.policy}: ${level}: ${n}`);
+    const levels = Object.values(r.libseccomp);
+    const unknown = [
+      ...new Set(
+        levels.flatMap((l) =>
+          l.notes
+            .filter((n) => n.startsWith('unknown to libseccomp: '))
+            .map((n) => n.slice('unknown to libseccomp: '.length)),
+        ),
+      ),
+    ];
+    const other = [
+      ...new Set(
+        levels.flatMap((l) =>
+          l.notes.filter((n) => !n.startsWith('unknown to libseccomp')),
+        ),
+      ),
+    ];
+    if (unknown.length > 0) {
+      console.log(
+        `  note: ${r.policy}: libseccomp ${s.version} does not know ${unknown.join(', ')}: left out of its programs`,
+      );
+    }
+    for (const n of other) console.log(`  note: ${r.policy}: ${n}`);
+    const disagree = [...new Set(levels.flatMap((l) => l.disagree))];
+    if (disagree.length > 0) {
+      const names = disagree.map((nr) => r.names[nr] ?? String(nr));
+      const explained = names.every((n) => unknown.includes(n));
+      console.log(
+        `  note: ${r.policy}: tincan and libseccomp decide differently for ${disagree.length} numbers (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''})${explained ? ': exactly the syscalls libseccomp does not know' : ''}`,
+      );
     }
     const tree = r.libseccomp.opt2;
     const flat = r.libseccomp.opt1;
