@@ -146,11 +146,15 @@ function measurePhases(runs, extraArgs = []) {
   const spans = {
     nodeBoot: span(
       (e) => e.text === 'probe: node process started',
-      (e) => e.text === 'probe: init entry script runs',
+      (e) => e.text.startsWith('probe: init entry script runs'),
     ),
     entryToExec: span(
-      (e) => e.text === 'probe: init entry script runs',
+      (e) => e.text.startsWith('probe: init entry script runs'),
       isExec,
+    ),
+    moduleLoading: span(
+      (e) => e.text.startsWith('probe: init entry script runs'),
+      (e) => / step init modules loaded/.test(e.text),
     ),
     nodeStartToExec: span(
       (e) => e.text === 'probe: node process started',
@@ -225,11 +229,12 @@ function reportPhases(phases) {
         ['config sent -> init Node process started', s.sentToNodeStart],
         ['init Node bootstrap (timeOrigin -> entry script)', s.nodeBoot],
         ['init JS: entry script -> execve', s.entryToExec],
-        ['init config received -> execve', s.configToExec],
+        ['  of which loading modules (koffi, cli, steps)', s.moduleLoading],
+        ['  of which setup: config received -> execve', s.configToExec],
         ...phases.layers.map(
           (l) =>
             /** @type {[string, ReturnType<typeof summarize>]} */ ([
-              `  of which ${l.tag} (incl. loading its module)`,
+              `    of which ${l.tag}${phases.probe ? '' : ' (incl. loading its module)'}`,
               l,
             ]),
         ),
