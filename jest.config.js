@@ -3,7 +3,7 @@
 /** @type {import('jest').Config} */
 const tsJest = [
   'ts-jest',
-  { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true },
+  { tsconfig: '<rootDir>/tsconfig.test.json' },
 ];
 module.exports = {
   projects: [

@@ -1,8 +1,10 @@
 // Step 1 behaviours, checked against the step-1 runtime and every later
 // one: exit statuses, the environment, fds, signals, bad input.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
+  TINCAN_BIN,
   requireRoot,
   runIn,
   runTincan,
@@ -166,6 +168,28 @@ describe.each(stepsFrom('cli'))('step %s runtime', (step) => {
     });
     expect(initPid).toBeGreaterThan(0);
     expect(await gone(initPid)).toBe(true);
+  });
+
+  test('an interactive sh on a terminal works, in a session of its own', () => {
+    // script(1) gives tincan a pty as its terminal, as a user's shell would.
+    const out = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${process.execPath} ${TINCAN_BIN} --step ${step} run -- /bin/sh -i`,
+        '/dev/null',
+      ],
+      {
+        input:
+          'echo "sid $(cut -d" " -f6 /proc/self/stat) tty $(cut -d" " -f7 /proc/self/stat)"\nexit 4\n',
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(out.status).toBe(4);
+    // No controlling terminal inside (tty_nr 0): nothing in the container
+    // can push input into the host's terminal.
+    expect(out.stdout).toMatch(/sid \d+ tty 0/);
   });
 
   test("--debug relays the init's lines tagged with the stage", async () => {

@@ -124,11 +124,11 @@ export function baseChecks(): CheckLine[] {
   const uid = process.getuid?.() ?? -1;
   lines.push({
     what: 'running as',
-    verdict: uid === 0 ? 'ok' : 'warn',
+    verdict: uid === 0 ? 'ok' : 'info',
     detail:
       uid === 0
         ? 'root'
-        : `uid ${uid}: tincan needs root for now (rootless mode is planned)`,
+        : `uid ${uid}: rootless mode, with the isolation the kernel allows an unprivileged user`,
   });
 
   lines.push({

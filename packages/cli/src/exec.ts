@@ -10,6 +10,7 @@ import {
   CLOSE_RANGE_CLOEXEC,
   execve,
   resetSignals,
+  setsid,
   setCloexec,
   SyscallError,
 } from './libc';
@@ -112,6 +113,13 @@ export function execCommand(ctx: InitContext, announce: () => void): never {
   }
   closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   resetSignals();
+
+  // A session of its own: the command has no controlling terminal, so it
+  // cannot push input into the host's terminal with TIOCSTI, and a shell
+  // does not fight tincan for the terminal's foreground process group
+  // (whose pid it cannot even see from a new pid namespace). tincan, still
+  // in the foreground, forwards ^C as SIGINT.
+  setsid();
 
   try {
     execve(file, config.command, envList);

@@ -307,6 +307,13 @@ export function waitpid(pid: number, options = 0): [number, WaitStatus] {
   return [ret, decodeWaitStatus(status[0] ?? 0)];
 }
 
+const setsidC = libc.func('int setsid()');
+
+/** setsid(2): a new session with no controlling terminal. */
+export function setsid(): number {
+  return check('setsid', [], () => Number(setsidC()));
+}
+
 /** kill(2). */
 export function kill(pid: number, signal: number): void {
   check('kill', [String(pid), String(signal)], () =>

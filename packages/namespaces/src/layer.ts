@@ -28,6 +28,7 @@ import {
 } from './clone-flags';
 import { generateHostname, validateHostname } from './hostname';
 import {
+  findInPath,
   isRootless,
   rootlessPlan,
   singleIdReason,
@@ -40,6 +41,7 @@ import {
   formatIdMap,
   isMapped,
   parseIdMap,
+  subordinateRange,
   validateIdMap,
   writeIdMaps,
 } from './id-map';
@@ -128,6 +130,27 @@ export function configureNamespaces(
   return { uidMap, gidMap, uid, gid, hostname, mapping };
 }
 
+/** What rootless mode gives the current user (or would give others). */
+export function rootlessCheck(): CheckLine {
+  const helpers = findInPath('newuidmap') && findInPath('newgidmap');
+  if (!isRootless()) {
+    return {
+      what: 'rootless',
+      verdict: 'info',
+      detail: `running as root; users without root get one-id maps${helpers ? ', or their /etc/subuid ranges through newuidmap' : ' (install uidmap for subuid ranges)'}; cgroup limits need a delegated cgroup v2 subtree`,
+    };
+  }
+  const plan = rootlessPlan();
+  return {
+    what: 'rootless',
+    verdict: plan.strategy === 'single' ? 'warn' : 'ok',
+    detail:
+      plan.strategy === 'single'
+        ? `one id (your uid as 0): ${singleIdReason()}; --uid other than 0 will be refused`
+        : `newuidmap maps ${formatIdMap(plan.uidMap).trim().replace(/\n/g, ', ')}`,
+  };
+}
+
 /**
  * Whether this process can create the namespace of `flag`: clone a child
  * whose function is _exit itself (it exits 0 with its NULL argument), so
@@ -212,7 +235,10 @@ export const namespacesLayer: Layer = {
 
   check(): CheckLine[] {
     const lines: CheckLine[] = NAMESPACE_TYPES.map(({ name, flag }) => {
-      const problem = canCreateNamespace(flag);
+      // Without root, the other namespaces come only inside a new user
+      // namespace, as tincan creates them.
+      const userFlag = NAMESPACE_TYPES[0]?.flag ?? 0;
+      const problem = canCreateNamespace(isRootless() ? flag | userFlag : flag);
       return {
         what: `${name} namespace`,
         verdict: problem ? 'fail' : 'ok',
@@ -222,8 +248,10 @@ export const namespacesLayer: Layer = {
     const ranges = ['/etc/subuid', '/etc/subgid'].map((file) => {
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
       const map = defaultIdMap(file as '/etc/subuid');
-      return `${file}: ${text ? 'root ' : 'no file, default '}${formatIdMap(map).trim()}`;
+      const own = subordinateRange(text, 'root', 0) !== undefined;
+      return `${file}: ${own ? "root's range" : 'no range for root, default'} ${formatIdMap(map).trim()}`;
     });
+    lines.push(rootlessCheck());
     lines.push({
       what: 'id ranges',
       verdict: 'info',
