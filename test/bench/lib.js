@@ -49,6 +49,30 @@ function which(name) {
   return undefined;
 }
 
+/** @type {((who: number, buf: Buffer) => number) | undefined} */
+let getrusage;
+
+/**
+ * CPU time (user + system, ms) of every child reaped so far, from
+ * getrusage(RUSAGE_CHILDREN): a child's CPU time does not grow when a busy
+ * machine makes it wait, so it is steadier than the wall time.
+ */
+function childrenCpu() {
+  if (!getrusage) {
+    const dist = path.join(ROOT, 'packages/cli/dist');
+    const koffi = require(require.resolve('koffi', { paths: [dist] }));
+    getrusage = koffi
+      .load('libc.so.6')
+      .func('int getrusage(int who, _Out_ uint8_t *usage)');
+  }
+  const buf = Buffer.alloc(256);
+  if (getrusage(-1, buf) !== 0) return NaN;
+  const tv = (/** @type {number} */ off) =>
+    Number(buf.readBigInt64LE(off)) * 1e3 +
+    Number(buf.readBigInt64LE(off + 8)) / 1e3;
+  return tv(0) + tv(16);
+}
+
 /**
  * Run `argv` once with stdio discarded (or captured) and return the wall
  * time in milliseconds. Throws when it fails: a failed run is not a time.
@@ -56,6 +80,7 @@ function which(name) {
  * @param {{ capture?: boolean, env?: NodeJS.ProcessEnv }} [options]
  */
 function timeRun(argv, options = {}) {
+  const cpu0 = childrenCpu();
   const t0 = process.hrtime.bigint();
   const result = spawnSync(argv[0] ?? '', argv.slice(1), {
     stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'ignore',
@@ -63,6 +88,7 @@ function timeRun(argv, options = {}) {
     maxBuffer: 16 << 20,
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = childrenCpu() - cpu0;
   if (result.error) throw result.error;
   if (result.status !== 0) {
     const err = result.stderr ? result.stderr.toString().trim() : '';
@@ -72,6 +98,7 @@ function timeRun(argv, options = {}) {
   }
   return {
     ms,
+    cpu,
     stdout: result.stdout ? result.stdout.toString() : '',
     stderr: result.stderr ? result.stderr.toString() : '',
   };
