@@ -66,9 +66,10 @@ function main() {
     console.log('  (not root: the container rows need root and will fail)');
   }
   const work = workDir();
+  const time = new Date().toISOString();
   /** @type {Record<string, unknown>} */
-  const result = { time: new Date().toISOString(), machine: m };
-  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  const result = { time, machine: m };
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
   const targets = [];
   try {
     if (sections.has('1')) {
@@ -107,16 +108,22 @@ function main() {
       targets.map((t) => [t.name, t.value, t.target, verdict(t.ok)]),
     ),
   );
-  const notes = readText(path.join(__dirname, 'misses.txt'));
-  if (notes && targets.some((t) => !t.ok)) {
-    console.log(
-      `\nWhy the misses, and what would fix them\n\n${notes.trimEnd()}`,
-    );
+  const missed = new Set(targets.filter((t) => !t.ok).map((t) => t.key));
+  const notes = (readText(path.join(__dirname, 'misses.txt')) ?? '')
+    .split(/^== /m)
+    .filter((part) => {
+      const keys = part.slice(0, part.indexOf('\n')).split(' ');
+      return keys.some((k) => missed.has(k));
+    })
+    .map((part) => part.slice(part.indexOf('\n') + 1).trimEnd());
+  if (notes.length > 0) {
+    console.log('\nWhy the misses, and what would fix them\n');
+    console.log(notes.join('\n\n'));
   }
 
   const dir = path.join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${result.time.replace(/[:.]/g, '-')}.json`);
+  const file = path.join(dir, `${time.replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
     JSON.stringify(

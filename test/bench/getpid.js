@@ -118,7 +118,7 @@ function reportGetpid(g) {
   console.log(
     '\n4. Syscall overhead: ns per getpid (raw syscall, static C loop)\n',
   );
-  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
   const targets = [];
   if (!g.results) {
     console.log(`  skipped: ${g.error}`);
@@ -152,6 +152,7 @@ function reportGetpid(g) {
     const overhead = filtered.median - open.median;
     const best = filtered.min - open.min;
     targets.push({
+      key: 'getpid',
       name: 'getpid overhead of the default filter',
       target: '<= 12 ns',
       value: fix(overhead, 2),

@@ -66,7 +66,8 @@ function childrenCpu() {
       .func('int getrusage(int who, _Out_ uint8_t *usage)');
   }
   const buf = Buffer.alloc(256);
-  if (getrusage(-1, buf) !== 0) return NaN;
+  // RUSAGE_CHILDREN; struct rusage starts with ru_utime and ru_stime.
+  if (!getrusage || getrusage(-1, buf) !== 0) return NaN;
   const tv = (/** @type {number} */ off) =>
     Number(buf.readBigInt64LE(off)) * 1e3 +
     Number(buf.readBigInt64LE(off + 8)) / 1e3;

@@ -245,12 +245,13 @@ function reportPhases(phases) {
       }),
     ),
   );
-  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
   const targets = [];
   const work = s.entryToExec.n > 0 ? s.entryToExec : s.configToExec;
   const label =
     s.entryToExec.n > 0 ? 'entry script -> execve' : 'config -> execve';
   targets.push({
+    key: 'init',
     name: `init work (${label})`,
     target: '< 5 ms',
     value: fix(work.median),

@@ -272,7 +272,7 @@ function reportSeccomp(s) {
   console.log(
     "\n3. Seccomp programs (instructions; executed = per syscall number 0..max, arguments 0, counted by tincan's interpreter)\n",
   );
-  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
   const targets = [];
   if (!s.present || !s.rows) {
     console.log('  seccomp: package not present');
@@ -349,18 +349,21 @@ function reportSeccomp(s) {
     const me = r.tincan;
     const checks = [
       {
+        key: 'seccomp',
         name: `${r.policy}: executed median`,
         target: `<= libseccomp tree ${fix(tree.executed.median, 0)}`,
         value: fix(me.executed.median, 0),
         ok: me.executed.median <= tree.executed.median,
       },
       {
+        key: 'seccomp',
         name: `${r.policy}: executed max`,
         target: `<= libseccomp tree ${tree.executed.max}`,
         value: String(me.executed.max),
         ok: me.executed.max <= tree.executed.max,
       },
       {
+        key: 'seccomp',
         name: `${r.policy}: length`,
         target: `<= libseccomp default ${flat.length}`,
         value: String(me.length),

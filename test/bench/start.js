@@ -241,11 +241,12 @@ function reportStart(start) {
   for (const s of start.skipped) console.log(`  skipped: ${s}`);
 
   const tincan = start.results.find((r) => r.name === 'tincan run');
-  /** @type {{ name: string, target: string, value: string, ok: boolean }[]} */
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
   const targets = [];
   if (tincan && node) {
     const ratio = tincan.median / node.median;
     targets.push({
+      key: 'start',
       name: 'tincan run / node -e 0',
       target: '<= 2.1',
       value: fix(ratio, 2),
