@@ -122,16 +122,21 @@ function main() {
   }
 
   const dir = path.join(ROOT, 'bench/results');
-  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${time.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      result,
-      (_k, v) => (typeof v === 'bigint' ? String(v) : v),
-      2,
-    ),
-  );
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      file,
+      JSON.stringify(
+        result,
+        (_k, v) => (typeof v === 'bigint' ? String(v) : v),
+        2,
+      ),
+    );
+  } catch (err) {
+    console.error(`bench: cannot write ${file}: ${String(err)}`);
+    return 1;
+  }
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
   return 0;
 }

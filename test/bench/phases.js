@@ -86,7 +86,11 @@ function measurePhases(runs, extraArgs = []) {
   const all = [];
   /** @type {number[]} */
   const walls = [];
-  timeRun(argv, { capture: true });
+  try {
+    timeRun(argv, { capture: true });
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
   for (let i = 0; i < runs; i++) {
     const { ms, stderr } = timeRun(argv, { capture: true });
     walls.push(ms);
@@ -201,8 +205,14 @@ function measurePhases(runs, extraArgs = []) {
  */
 function reportPhases(phases) {
   console.log(
-    `\n2. Where the time goes: tincan run --debug /bin/true, ${phases.runs} runs (ms since tincan's main() started; medians)\n`,
+    `\n2. Where the time goes: tincan run --debug /bin/true, ${phases.runs ?? 0} runs (ms since tincan's main() started; medians)\n`,
   );
+  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
+  const targets = [];
+  if (!phases.rows) {
+    console.log(`  failed: ${phases.error}`);
+    return targets;
+  }
   if (!phases.probe) {
     console.log(
       '  (the probe entry could not be preloaded: no Node-start lines for the init)',
@@ -245,8 +255,6 @@ function reportPhases(phases) {
       }),
     ),
   );
-  /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
-  const targets = [];
   const work = s.entryToExec.n > 0 ? s.entryToExec : s.configToExec;
   const label =
     s.entryToExec.n > 0 ? 'entry script -> execve' : 'config -> execve';
