@@ -37,18 +37,25 @@ function probeUsable() {
 function shape(text) {
   return text
     .replace(/"[^"]*"/g, '"…"')
+    .replace(/\/tincan-[A-Za-z0-9]+/g, '/tincan-…')
     .replace(/\[[^\]]*\]/g, '[…]')
     .replace(/\d+(\.\d+)?/g, 'N')
     .replace(/: prctl\(.*$/, ': chain')
     .slice(0, 64);
 }
 
+/** Tags whose lines are milestones of their own, never merged. */
+const MILESTONE_TAGS = new Set(['init', 'parent:cli']);
+
 /**
- * Parse one run's stderr into events in order.
+ * Parse one run's stderr into events in order. Consecutive lines of one
+ * layer merge into one event (a stretch of that layer's work, e.g. its
+ * filesystem phase); the init's and the parent's own lines stay single.
+ * An event's time is its last line's.
  * @param {string} stderr
  */
 function parseRun(stderr) {
-  /** @type {{ key: string, tag: string, text: string, t: number }[]} */
+  /** @type {{ key: string, tag: string, text: string, t: number, lines: number }[]} */
   const events = [];
   /** @type {Map<string, number>} */
   const seen = new Map();
@@ -56,11 +63,17 @@ function parseRun(stderr) {
     const m = LINE.exec(raw);
     if (!m) continue;
     const [, tag = '', t = '0', text = ''] = m;
-    let key = `${tag} ${shape(text)}`;
+    const last = events[events.length - 1];
+    if (last && last.tag === tag && !MILESTONE_TAGS.has(tag)) {
+      last.t = Number(t);
+      last.lines++;
+      continue;
+    }
+    let key = MILESTONE_TAGS.has(tag) ? `${tag} ${shape(text)}` : tag;
     const count = (seen.get(key) ?? 0) + 1;
     seen.set(key, count);
     if (count > 1) key += ` #${count}`;
-    events.push({ key, tag, text, t: Number(t) });
+    events.push({ key, tag, text, t: Number(t), lines: 1 });
   }
   return events;
 }
@@ -116,15 +129,19 @@ function measurePhases(runs, extraArgs = []) {
       if (i < 0) continue;
       const e = run[i];
       if (!e) continue;
-      text ||= e.text;
+      if (!text) {
+        const first = e.text.length > 60 ? `${e.text.slice(0, 57)}...` : e.text;
+        text = e.lines > 1 ? `${first} (+${e.lines - 1} lines)` : first;
+      }
       at.push(e.t);
       delta.push(e.t - (run[i - 1]?.t ?? 0));
     }
-    const tag = key.slice(0, key.indexOf(' '));
+    const tag =
+      all.flatMap((run) => run.filter((e) => e.key === key))[0]?.tag ?? '';
     return {
       key,
       tag,
-      text: text.length > 70 ? `${text.slice(0, 67)}...` : text,
+      text,
       at: summarize(at),
       delta: summarize(delta),
     };
@@ -167,6 +184,10 @@ function measurePhases(runs, extraArgs = []) {
     configToExec: span(
       (e) => e.tag === 'init' && e.text.endsWith('read the config'),
       isExec,
+    ),
+    execToReaped: span(
+      isExec,
+      (e) => / ended: /.test(e.text) && e.tag === 'parent:cli',
     ),
     sentToNodeStart: span(
       (e) => e.text.startsWith('sent the config'),
@@ -248,6 +269,10 @@ function reportPhases(phases) {
               l,
             ]),
         ),
+        [
+          'execve -> parent sees the init end (command + teardown)',
+          s.execToReaped,
+        ],
         ['whole run, wall (bench spawn -> exit)', phases.wall],
       ].map(([name, v]) => {
         const st = /** @type {ReturnType<typeof summarize>} */ (v);
