@@ -62,6 +62,12 @@ function main() {
   console.log(
     `tincan bench: ${m.steps.join(' > ')} | node ${m.node} | linux ${m.kernel} | ${m.cpus} x ${m.cpu} | load ${m.load}`,
   );
+  const load1 = os.loadavg()[0] ?? 0;
+  if (load1 > m.cpus) {
+    console.log(
+      `  (the machine is busy: load ${load1.toFixed(1)} on ${m.cpus} CPUs; wall times are inflated and noisy, the cpu columns much less so)`,
+    );
+  }
   if (!m.root) {
     console.log('  (not root: the container rows need root and will fail)');
   }

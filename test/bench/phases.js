@@ -44,6 +44,36 @@ function shape(text) {
     .slice(0, 64);
 }
 
+/**
+ * CPU time of loading each module group of the parent and the init, each
+ * in a fresh Node process, `runs` times (modules-cpu.js).
+ * @param {number} runs
+ */
+function measureModules(runs) {
+  /** @type {Record<string, Record<string, number[]>>} */
+  const raw = { parent: {}, init: {} };
+  for (let i = 0; i < runs; i++) {
+    for (const side of ['parent', 'init']) {
+      const { stdout } = timeRun(
+        [process.execPath, path.join(__dirname, 'modules-cpu.js'), side],
+        { capture: true },
+      );
+      const got = /** @type {Record<string, number>} */ (JSON.parse(stdout));
+      const into = raw[side] ?? {};
+      for (const [name, ms] of Object.entries(got)) {
+        (into[name] ??= []).push(ms);
+      }
+    }
+  }
+  return Object.entries(raw).flatMap(([side, groups]) =>
+    Object.entries(groups).map(([name, values]) => ({
+      side,
+      name,
+      ...summarize(values),
+    })),
+  );
+}
+
 /** Tags whose lines are milestones of their own, never merged. */
 const MILESTONE_TAGS = new Set(['init', 'parent:cli']);
 
@@ -211,6 +241,7 @@ function measurePhases(runs, extraArgs = []) {
 
   return {
     runs,
+    modules: measureModules(7),
     probe,
     argv: argv.slice(1),
     rows,
@@ -278,6 +309,15 @@ function reportPhases(phases) {
         const st = /** @type {ReturnType<typeof summarize>} */ (v);
         return [String(name), fix(st.median), fix(st.p10), fix(st.p90)];
       }),
+    ),
+  );
+  console.log(
+    '\n  Module loading, CPU ms (each side in a fresh Node, 7 times; a group excludes what earlier groups loaded)\n',
+  );
+  console.log(
+    table(
+      ['side', 'modules', 'min', 'median'],
+      phases.modules.map((m) => [m.side, m.name, fix(m.min), fix(m.median)]),
     ),
   );
   const work = s.entryToExec.n > 0 ? s.entryToExec : s.configToExec;
