@@ -1,10 +1,7 @@
 // Two projects: unit tests live next to their source and need no root;
 // integration tests under test/ run real containers as root.
 /** @type {import('jest').Config} */
-const tsJest = [
-  'ts-jest',
-  { tsconfig: '<rootDir>/tsconfig.test.json' },
-];
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 module.exports = {
   projects: [
     {
