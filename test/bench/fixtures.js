@@ -11,6 +11,7 @@ const {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -31,16 +32,29 @@ function workDir() {
   };
 }
 
+/**
+ * Whether the ELF file names a program interpreter (PT_INTERP), i.e. is
+ * dynamically linked. 64-bit little-endian only, which is all this runs on.
+ * @param {string} file
+ */
+function isDynamic(file) {
+  const elf = readFileSync(file);
+  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2) return true;
+  const phoff = Number(elf.readBigUInt64LE(32));
+  const phentsize = elf.readUInt16LE(54);
+  const phnum = elf.readUInt16LE(56);
+  for (let i = 0; i < phnum; i++) {
+    if (elf.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  }
+  return false;
+}
+
 /** The static busybox binary, if Debian's busybox-static is installed. */
 function staticBusybox() {
   const file = which('busybox');
-  if (!file) return undefined;
   // A dynamic busybox (Debian's `busybox` package) would need its
   // libraries in the root; only the static one is usable as is.
-  const out = spawnSync('file', ['-L', file], { encoding: 'utf8' });
-  if (out.status === 0 && /dynamically linked/.test(out.stdout)) {
-    return undefined;
-  }
+  if (!file || isDynamic(file)) return undefined;
   return file;
 }
 
@@ -80,9 +94,7 @@ function runcBundle(runc, bundle, rootfs) {
   }
   const configFile = path.join(bundle, 'config.json');
   /** @type {any} */
-  const config = JSON.parse(
-    require('node:fs').readFileSync(configFile, 'utf8'),
-  );
+  const config = JSON.parse(readFileSync(configFile, 'utf8'));
   config.process.terminal = false;
   config.process.args = ['/bin/true'];
   config.root = { path: rootfs, readonly: true };
