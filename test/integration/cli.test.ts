@@ -168,6 +168,11 @@ describe.each(stepsFrom('cli'))('step %s runtime', (step) => {
     });
     expect(initPid).toBeGreaterThan(0);
     expect(await gone(initPid)).toBe(true);
+    if (stepsFrom('resources').includes(step)) {
+      // A SIGKILLed tincan cannot remove its cgroups: tincan gc does.
+      const gc = await runTincan(['--step', step, 'gc', '--min-age', '0']);
+      expect(gc.stdout).toMatch(/removed: .*tincan-/);
+    }
   });
 
   test('an interactive sh on a terminal works, in a session of its own', () => {

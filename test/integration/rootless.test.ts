@@ -145,3 +145,32 @@ describe.each(stepsFrom('namespaces'))('step %s runtime, rootless', (step) => {
     expect(lines[3]?.trim()).toBe('Groups:');
   });
 });
+
+describe.each(stepsFrom('resources'))(
+  'step %s runtime, rootless limits',
+  (step) => {
+    test('without a delegated cgroup: a loud warning, or a failure with --strict-limits', async () => {
+      const loud = await runAs('tc-single', [
+        '--step',
+        step,
+        'run',
+        '--',
+        'true',
+      ]);
+      expect(loud.code).toBe(0);
+      expect(loud.stderr).toMatch(
+        /warning: rootless: .*limits are NOT enforced/,
+      );
+      const strict = await runAs('tc-single', [
+        '--step',
+        step,
+        'run',
+        '--strict-limits',
+        '--',
+        'true',
+      ]);
+      expect(strict.code).toBe(125);
+      expect(strict.stderr).toMatch(/resources: mkdir\(.*EACCES/);
+    });
+  },
+);

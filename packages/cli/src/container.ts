@@ -13,6 +13,7 @@ import {
   kill,
   readAsync,
   setCloexec,
+  SyscallError,
   socketpair,
   SOCK_CLOEXEC,
   SOCK_SEQPACKET,
@@ -219,7 +220,16 @@ async function relayInit(
 ): Promise<{ message: string; exitCode: number } | undefined> {
   let failure: { message: string; exitCode: number } | undefined;
   for (;;) {
-    const data = await readAsync(fd, MAX_MESSAGE);
+    let data: Buffer;
+    try {
+      data = await readAsync(fd, MAX_MESSAGE);
+    } catch (err) {
+      // The init died with the config still unread (a signal during its
+      // start): the kernel reports that as a reset, not end of file. Its
+      // wait status tells the rest.
+      if (err instanceof SyscallError && err.code === 'ECONNRESET') break;
+      throw err;
+    }
     if (data.length === 0) break;
     const message = decodeMessage<InitMessage>(data);
     if (message.type === 'log') writer(message.record, message.level);

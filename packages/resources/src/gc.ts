@@ -1,0 +1,99 @@
+// `tincan gc`: remove the cgroups a tincan killed with SIGKILL left
+// behind. A tincan that dies that way runs no cleanup; its container dies
+// with it (the parent-death signal), but the empty cgroup directories
+// stay until someone removes them.
+
+import path from 'node:path';
+import { messageOf } from '@tincan/cli';
+import type { CgroupFs } from './cgroup-fs';
+import { parseProcs, readOptional } from './cgroup-fs';
+import { hostPath, type CgroupTopology } from './cgroup-mode';
+import { rmdirWithRetries, V2_SHARED } from './cgroups';
+
+const LEAF = /^tincan-[0-9a-f]{12}$/;
+const V2_LEAF = /^[0-9a-f]{12}$/;
+
+/**
+ * A cgroup this young may belong to a tincan between mkdir and moving its
+ * init in: leave it alone.
+ */
+export const GC_MIN_AGE_SECONDS = 5;
+
+/** What gc did with one cgroup. */
+export interface GcEntry {
+  path: string;
+  action: 'removed' | 'in use' | 'too new' | 'failed';
+  detail?: string;
+}
+
+/** Every tincan cgroup directory beneath the cgroups this process is in. */
+export function findTincanCgroups(
+  fs: CgroupFs,
+  topology: CgroupTopology,
+): string[] {
+  const found: string[] = [];
+  const scan = (dir: string, pattern: RegExp): void => {
+    let names: string[];
+    try {
+      names = fs.subdirs(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (pattern.test(name)) found.push(path.join(dir, name));
+    }
+  };
+  for (const h of topology.hierarchies) {
+    const current = hostPath(h, h.current);
+    if (current) scan(current, LEAF);
+    if (h.version === 2) scan(path.join(h.mount, V2_SHARED), V2_LEAF);
+  }
+  return found;
+}
+
+// #region gc
+/** Remove every stale tincan cgroup: empty, and not just created. */
+export async function gcCgroups(
+  fs: CgroupFs,
+  topology: CgroupTopology,
+  minAge = GC_MIN_AGE_SECONDS,
+): Promise<GcEntry[]> {
+  const entries: GcEntry[] = [];
+  for (const dir of findTincanCgroups(fs, topology)) {
+    const procs = parseProcs(
+      readOptional(fs, path.join(dir, 'cgroup.procs')) ?? '',
+    );
+    if (procs.length > 0) {
+      entries.push({
+        path: dir,
+        action: 'in use',
+        detail: `${procs.length} processes`,
+      });
+      continue;
+    }
+    if (fs.ageSeconds(dir) < minAge) {
+      entries.push({ path: dir, action: 'too new' });
+      continue;
+    }
+    try {
+      await rmdirWithRetries(fs, dir, 5);
+      entries.push({ path: dir, action: 'removed' });
+    } catch (err) {
+      entries.push({ path: dir, action: 'failed', detail: messageOf(err) });
+    }
+  }
+  for (const h of topology.hierarchies) {
+    if (h.version !== 2) continue;
+    const shared = path.join(h.mount, V2_SHARED);
+    try {
+      if (fs.exists(shared) && fs.subdirs(shared).length === 0) {
+        fs.rmdir(shared);
+        entries.push({ path: shared, action: 'removed' });
+      }
+    } catch {
+      // in use again: a container started meanwhile
+    }
+  }
+  return entries;
+}
+// #endregion gc

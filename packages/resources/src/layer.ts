@@ -1,0 +1,320 @@
+// Step 6 on the parent's side: the resource flags, the container's
+// cgroups (created and limited before clone, joined by the init before it
+// is told to go, removed on every path), --stats, `tincan gc` and the
+// check lines.
+
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  configSection,
+  formatChecks,
+  messageOf,
+  RuntimeError,
+  UsageError,
+  withContext,
+  withContextAsync,
+  type CheckLine,
+  type Layer,
+  type ParentContext,
+} from '@tincan/cli';
+import { hostCgroupFs, type CgroupFs } from './cgroup-fs';
+import {
+  controllerMap,
+  detectTopology,
+  hostPath,
+  type CgroupTopology,
+} from './cgroup-mode';
+import { ContainerCgroups, planCgroups } from './cgroups';
+import { GC_MIN_AGE_SECONDS, gcCgroups } from './gc';
+import type { ResourcesConfig } from './layer-config';
+import { DEFAULT_LIMITS, limitsFrom, type LimitFlags } from './limits';
+import { DEFAULT_RLIMITS, rlimitsFrom } from './rlimit';
+import { formatStats } from './stats';
+
+const section = configSection<ResourcesConfig>('resources');
+const CGROUPS = 'resources.cgroups';
+
+/** The filesystem cgroup code uses; tests point it at a fake tree. */
+export const cgroupFs: { current: CgroupFs } = { current: hostCgroupFs() };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function cgroupsOf(ctx: ParentContext): ContainerCgroups | undefined {
+  return ctx.facts.get(CGROUPS) as ContainerCgroups | undefined;
+}
+
+// #region prepare
+function prepare(ctx: ParentContext): void {
+  const settings = section.get(ctx.config);
+  const fs = cgroupFs.current;
+  const topology = detectTopology(fs);
+  ctx.log.debug(
+    `cgroup mode ${topology.mode}: ${topology.hierarchies
+      .map((h) => `v${h.version} ${h.mount} at ${h.current}`)
+      .join(', ')}`,
+  );
+  const uid = process.geteuid?.() ?? 0;
+  // Rootless, the limits need a cgroup the user may write to (a delegated
+  // v2 subtree). Without one the run goes on unlimited - but never
+  // silently, and never with --strict-limits.
+  const rootlessFallback = (err: unknown): void => {
+    if (uid === 0 || settings.strictLimits) throw err;
+    ctx.log.warn(
+      `rootless: no cgroup this user may create (${messageOf(err)}): ` +
+        'memory, cpu, pids and io limits are NOT enforced; ' +
+        '--strict-limits makes this fail instead',
+    );
+  };
+  let plan: ReturnType<typeof planCgroups>;
+  try {
+    plan = planCgroups(fs, topology, {
+      id: ctx.config.id,
+      uid,
+      ...(settings.cgroupParent !== undefined
+        ? { cgroupParent: settings.cgroupParent }
+        : {}),
+    });
+  } catch (err) {
+    return rootlessFallback(err);
+  }
+  const cgroups = new ContainerCgroups(fs, plan, ctx.log);
+
+  // Registered before the first mkdir: a setup that fails halfway still
+  // removes what it made.
+  ctx.defer('remove the cgroups', () =>
+    withContextAsync('resources', () => cgroups.destroy()),
+  );
+
+  try {
+    cgroups.create();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    return rootlessFallback(err);
+  }
+  ctx.facts.set(CGROUPS, cgroups);
+
+  cgroups.applyLimits(settings.limits, {
+    ignoreMissing: settings.ignoreMissing,
+    defaulted: new Set(settings.defaulted),
+  });
+}
+// #endregion prepare
+
+/** Step 6's layer. */
+export const resourcesLayer: Layer = {
+  name: 'resources',
+  initModule: require.resolve('./init'),
+
+  options(run: Command) {
+    run
+      .option(
+        '--memory <size>',
+        `memory limit, no swap beyond it: bytes or K/M/G/T, or max (default: ${DEFAULT_LIMITS.memory})`,
+      )
+      .option(
+        '--cpus <n>',
+        `CPU time as a number of CPUs, e.g. 0.5, or max (default: ${DEFAULT_LIMITS.cpus})`,
+      )
+      .option(
+        '--cpu-shares <n>',
+        `relative CPU weight, 2-262144; cpu.weight on v2 (default: ${DEFAULT_LIMITS.cpuShares})`,
+      )
+      .option(
+        '--pids <n>',
+        `most processes and threads at once, or max (default: ${DEFAULT_LIMITS.pids})`,
+      )
+      .option(
+        '--io-weight <n>',
+        `relative block I/O weight, 10-1000 (default: ${DEFAULT_LIMITS.ioWeight})`,
+      )
+      .option('--no-limits', 'no cgroup limits (the cgroups are still made)')
+      .option(
+        '--ignore-missing-controllers',
+        'warn instead of failing when a controller for a limit is missing',
+      )
+      .option(
+        '--strict-limits',
+        'fail when the limits cannot be enforced (rootless without a delegated cgroup)',
+      )
+      .option(
+        '--stats',
+        'print peak memory, CPU time, peak pids and OOM kills at exit',
+      )
+      .option(
+        '--cgroup-parent <path>',
+        'create the container cgroup beneath this cgroup path instead',
+      )
+      .addOption(
+        new Option(
+          '--rlimit <NAME=SOFT[:HARD]>',
+          `set an rlimit, names as prlimit(1) (repeatable; default: ${DEFAULT_RLIMITS.join(' ')})`,
+        ).argParser(collect),
+      );
+  },
+
+  configure(options, config) {
+    const flags = options as LimitFlags & Record<string, unknown>;
+    const limits = limitsFrom(flags);
+    const defaulted = [];
+    if (flags.cpuShares === undefined) defaulted.push('--cpu-shares');
+    if (flags.ioWeight === undefined) defaulted.push('--io-weight');
+    const parent = options.cgroupParent as string | undefined;
+    if (parent !== undefined && !parent.startsWith('/')) {
+      throw new UsageError(
+        `--cgroup-parent ${parent}`,
+        'must be an absolute cgroup path, e.g. /mygroup',
+      );
+    }
+    section.set(config, {
+      limits,
+      defaulted,
+      ignoreMissing: Boolean(options.ignoreMissingControllers),
+      stats: Boolean(options.stats),
+      strictLimits: Boolean(options.strictLimits),
+      ...(parent !== undefined
+        ? { cgroupParent: path.posix.normalize(parent) }
+        : {}),
+      rlimits: rlimitsFrom((options.rlimit as string[] | undefined) ?? []),
+    });
+  },
+
+  prepare: (ctx) => withContext('resources', () => prepare(ctx)),
+
+  // #region attach-hook
+  attach(ctx) {
+    withContext('resources', () => {
+      const pid = ctx.pid;
+      if (pid === undefined) throw new Error('attach before clone');
+      cgroupsOf(ctx)?.attach(pid);
+    });
+  },
+  // #endregion attach-hook
+
+  finish(ctx) {
+    if (!section.get(ctx.config).stats) return;
+    const cgroups = cgroupsOf(ctx);
+    if (!cgroups) return;
+    const lines = formatStats(cgroups.stats());
+    process.stderr.write(`${lines.join('\n')}\n`);
+  },
+
+  check: () => resourceChecks(detectTopology(cgroupFs.current)),
+
+  commands(program) {
+    program
+      .command('gc')
+      .description(
+        'remove tincan cgroups left behind by a tincan that was killed',
+      )
+      .option(
+        '--min-age <seconds>',
+        'leave empty cgroups younger than this alone: a tincan may be setting them up',
+        String(GC_MIN_AGE_SECONDS),
+      )
+      .action(async (options: { minAge: string }) => {
+        const fs = cgroupFs.current;
+        if (!/^\d+(\.\d+)?$/.test(options.minAge)) {
+          throw new UsageError(
+            `--min-age ${options.minAge}`,
+            'expected a number of seconds',
+          );
+        }
+        const entries = await gcCgroups(
+          fs,
+          detectTopology(fs),
+          Number(options.minAge),
+        );
+        for (const e of entries) {
+          process.stdout.write(
+            `${e.action}: ${e.path}${e.detail ? ` (${e.detail})` : ''}\n`,
+          );
+        }
+        const removed = entries.filter((e) => e.action === 'removed').length;
+        process.stdout.write(
+          `gc: removed ${removed} stale cgroup${removed === 1 ? '' : 's'}\n`,
+        );
+        if (entries.some((e) => e.action === 'failed')) {
+          throw new RuntimeError('gc: some cgroups could not be removed');
+        }
+      });
+  },
+};
+
+/** Step 6's lines of `tincan check`. */
+export function resourceChecks(topology: CgroupTopology): CheckLine[] {
+  const fs = cgroupFs.current;
+  const served = controllerMap(topology);
+  const lines: CheckLine[] = [];
+  let placement: string;
+  try {
+    const plan = planCgroups(fs, topology, {
+      id: '<id>',
+      uid: process.geteuid?.() ?? 0,
+    });
+    placement = plan.dirs.map((d) => d.path).join(' ') || 'none';
+  } catch (err) {
+    placement = err instanceof Error ? err.message : String(err);
+  }
+  lines.push({
+    what: 'cgroup placement',
+    verdict: topology.mode === 'none' ? 'fail' : 'ok',
+    detail: `${topology.mode}: ${placement}`,
+  });
+  const wanted = [
+    ['memory', '--memory'],
+    ['cpu', '--cpus --cpu-shares'],
+    ['pids', '--pids'],
+    ['freezer', 'cleanup on v1'],
+    ['cpuacct', '--stats on v1'],
+  ] as const;
+  for (const [controller, use] of wanted) {
+    const h = served.get(controller);
+    if (!h && (controller === 'freezer' || controller === 'cpuacct')) {
+      if (topology.mode !== 'v2') {
+        lines.push({
+          what: `cgroup ${controller}`,
+          verdict: 'warn',
+          detail: `not available (${use})`,
+        });
+      }
+      continue;
+    }
+    lines.push({
+      what: `cgroup ${controller}`,
+      verdict: h ? 'ok' : 'fail',
+      detail: h ? `v${h.version} at ${h.mount} (${use})` : `missing (${use})`,
+    });
+  }
+  const block = served.get('blkio') ?? served.get('io');
+  const blockDir = block ? hostPath(block, block.current) : undefined;
+  const weightFiles = [
+    'blkio.weight',
+    'blkio.bfq.weight',
+    'io.weight',
+    'io.bfq.weight',
+  ];
+  // io.weight and io.bfq.weight are absent from the v2 root cgroup; the
+  // root's io.cost.qos shows that iocost, and so io.weight, is built in.
+  const weight = blockDir
+    ? (weightFiles.find((f) => fs.exists(path.join(blockDir, f))) ??
+      (fs.exists(path.join(blockDir, 'io.cost.qos')) ? 'io.weight' : undefined))
+    : undefined;
+  lines.push({
+    what: 'cgroup io weight',
+    verdict: weight ? 'ok' : 'warn',
+    detail: weight
+      ? `${weight} in v${block?.version} (--io-weight)`
+      : block
+        ? `the ${block.version === 1 ? 'blkio' : 'io'} controller has no weight file (no BFQ or iocost): --io-weight is not enforced`
+        : 'no block I/O controller: --io-weight is not enforced',
+  });
+  return lines;
+}
+
+/** The check lines as text, for tests. */
+export function formatResourceChecks(topology: CgroupTopology): string {
+  return formatChecks(resourceChecks(topology));
+}
