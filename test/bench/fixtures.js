@@ -99,7 +99,7 @@ function runcBundle(runc, bundle, rootfs) {
   config.process.args = ['/bin/true'];
   config.root = { path: rootfs, readonly: true };
   config.hostname = 'bench';
-  config.linux.cgroupsPath = `${path.basename(bundle)}-runc`;
+  config.linux.cgroupsPath = `tincan-bench-${process.pid}-runc`;
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   return bundle;
 }
