@@ -3,6 +3,9 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 module.exports = {
+  // Containers start in about 0.2 s, but a loaded 2-core machine can make
+  // one test's several runs take far longer.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +21,6 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       slowTestThreshold: 20,
-      testTimeout: 60000,
     },
   ],
 };
