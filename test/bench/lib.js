@@ -49,6 +49,9 @@ function which(name) {
   return undefined;
 }
 
+/** A run that did not end in time (and was stopped). */
+class HangError extends Error {}
+
 /** @type {((who: number, buf: Buffer) => number) | undefined} */
 let getrusage;
 
@@ -78,7 +81,7 @@ function childrenCpu() {
  * Run `argv` once with stdio discarded (or captured) and return the wall
  * time in milliseconds. Throws when it fails: a failed run is not a time.
  * @param {string[]} argv
- * @param {{ capture?: boolean, env?: NodeJS.ProcessEnv }} [options]
+ * @param {{ capture?: boolean, env?: NodeJS.ProcessEnv, timeoutMs?: number }} [options]
  */
 function timeRun(argv, options = {}) {
   const cpu0 = childrenCpu();
@@ -87,10 +90,23 @@ function timeRun(argv, options = {}) {
     stdio: options.capture ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     env: options.env ?? process.env,
     maxBuffer: 16 << 20,
+    // A hung run must not hang the benchmark. SIGTERM, not SIGKILL: tincan
+    // forwards it, escalates to SIGKILL after its stop timeout, and still
+    // cleans up its cgroups and temp dirs.
+    timeout: options.timeoutMs ?? 60_000,
+    killSignal: 'SIGTERM',
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = childrenCpu() - cpu0;
-  if (result.error) throw result.error;
+  if (result.error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (result.error).code;
+    if (code === 'ETIMEDOUT') {
+      throw new HangError(
+        `${argv.join(' ')}: no exit after ${options.timeoutMs ?? 60_000} ms`,
+      );
+    }
+    throw result.error;
+  }
   if (result.status !== 0) {
     const err = result.stderr ? result.stderr.toString().trim() : '';
     throw new Error(
@@ -195,6 +211,7 @@ module.exports = {
   now,
   which,
   timeRun,
+  HangError,
   quantile,
   summarize,
   table,

@@ -12,6 +12,7 @@ const {
   hasStep,
   which,
   timeRun,
+  HangError,
   summarize,
   table,
   fix,
@@ -172,6 +173,8 @@ function measureStart(dir, runs) {
   const cpus = new Map(list.map((c) => [c.name, []]));
   /** @type {Map<string, string>} */
   const failed = new Map();
+  /** @type {string[]} */
+  const hangs = [];
   for (let round = -1; round < runs; round++) {
     for (const c of list) {
       if (failed.has(c.name)) continue;
@@ -182,7 +185,10 @@ function measureStart(dir, runs) {
           cpus.get(c.name)?.push(cpu);
         }
       } catch (err) {
-        failed.set(c.name, err instanceof Error ? err.message : String(err));
+        // A hang is a finding, not a reason to drop the command.
+        if (err instanceof HangError) hangs.push(err.message);
+        else
+          failed.set(c.name, err instanceof Error ? err.message : String(err));
       }
     }
   }
@@ -195,7 +201,7 @@ function measureStart(dir, runs) {
       cpu: summarize(cpus.get(c.name) ?? []),
     }));
   for (const [name, why] of failed) skipped.push(`${name}: failed: ${why}`);
-  return { runs, results, skipped };
+  return { runs, results, skipped, hangs };
 }
 
 /**
@@ -239,6 +245,7 @@ function reportStart(start) {
     '  cpu: user+system time of the command and every process it waited for (getrusage RUSAGE_CHILDREN), median',
   );
   for (const s of start.skipped) console.log(`  skipped: ${s}`);
+  for (const h of start.hangs) console.log(`  HUNG (stopped, left out): ${h}`);
 
   const tincan = start.results.find((r) => r.name === 'tincan run');
   /** @type {{ key: string, name: string, target: string, value: string, ok: boolean }[]} */
