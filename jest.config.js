@@ -10,7 +10,10 @@ module.exports = {
     {
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/packages/*/src/**/*.test.ts',
+        '<rootDir>/docs/tools/src/**/*.test.ts',
+      ],
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
     },
@@ -21,6 +24,15 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       slowTestThreshold: 20,
+    },
+    {
+      // The built site in headless Chromium: run after `npm run docs`.
+      displayName: 'docs',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/docs/tools/src/**/*.e2e.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
+      testTimeout: 120000,
     },
   ],
 };

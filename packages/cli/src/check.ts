@@ -22,6 +22,7 @@ export function glibcVersion(): string | undefined {
 
 /** The cgroup layout of this host, as /proc/self/mounts shows it. */
 export interface CgroupLayout {
+  /** which hierarchies are mounted: v1 only, v2 only, both, or none */
   mode: 'v1' | 'v2' | 'hybrid' | 'none';
   /** v1 controllers with a hierarchy of their own */
   v1: string[];

@@ -30,7 +30,9 @@ import {
   type InitMessage,
 } from './protocol';
 
-/** The signals tincan passes on to the container. */
+/** The signals tincan passes on to the container. *
+ * @see [Lesson 1: signals and PID 1](../../../steps/01-cli/README.md#signals-and-pid-1)
+ */
 export const FORWARDED_SIGNALS = [
   'SIGINT',
   'SIGTERM',
@@ -89,6 +91,8 @@ class Teardown {
 /**
  * Run one container with `runtime` and wait for it. Never throws for a
  * failure of the container: the result carries the exit code.
+ *
+ * @see [Lesson 1: the parent's side](../../../steps/01-cli/README.md#the-parents-side)
  */
 export async function runContainer(
   runtime: Runtime,

@@ -1,7 +1,9 @@
 // The errors tincan reports, and the exit codes they map to. The codes
 // follow docker and runc so that scripts written for them keep working.
 
-/** Exit codes with a meaning of their own (docker run, runc). */
+/** Exit codes with a meaning of their own (docker run, runc). *
+ * @see [Lesson 1: exit codes](../../../steps/01-cli/README.md#exit-codes)
+ */
 export const EXIT = {
   /** tincan itself failed, bad input included */
   RUNTIME: 125,
@@ -36,6 +38,7 @@ export class UsageError extends Error {
 export class RuntimeError extends Error {
   constructor(
     message: string,
+    /** the exit code tincan leaves with, 125 unless the command is at fault */
     readonly exitCode: number = EXIT.RUNTIME,
     options?: { cause?: unknown },
   ) {

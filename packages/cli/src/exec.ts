@@ -77,10 +77,12 @@ export function execFailureCode(code: string): number {
     : EXIT.CANNOT_INVOKE;
 }
 
-// #region exec-command
+// #region exec-command (lab)
 /**
  * Start the user's command in place of the init. `announce` tells the
  * parent the exec is about to happen. Returns only by throwing.
+ *
+ * @see [Lesson 1: starting the command](../../../steps/01-cli/README.md#starting-the-command)
  */
 export function execCommand(ctx: InitContext, announce: () => void): never {
   const { config, env, log } = ctx;

@@ -31,10 +31,12 @@ function send(fd: number, message: InitMessage): void {
   }
 }
 
-// #region run-init
+// #region run-init (lab)
 /**
  * Run the init on the socket `fd`: config in, errors and logs out, and
  * execve of the command at the end. Never returns.
+ *
+ * @see [Lesson 1: the init](../../../steps/01-cli/README.md#the-init)
  */
 export function runInit(fd: number): never {
   let stage = 'init/start';

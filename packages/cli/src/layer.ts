@@ -84,7 +84,9 @@ export function configSection<T>(name: string): ConfigSection<T> {
 
 /** What the parent knows about one container while it sets it up. */
 export interface ParentContext {
+  /** the container's config, as the layers configured it */
   readonly config: ContainerConfig;
+  /** the logger, tagged with the layer being run */
   readonly log: Logger;
   /** the init's pid in tincan's pid namespace, once cloned */
   pid?: number;
@@ -138,7 +140,9 @@ export interface Layer {
 
 /** What the init knows while it sets up the container. */
 export interface InitContext {
+  /** the config the parent sent */
   readonly config: ContainerConfig;
+  /** the logger; its lines travel to the parent over the socket */
   readonly log: Logger;
   /** the command's environment, which layers may extend (HOSTNAME) */
   readonly env: Map<string, string>;

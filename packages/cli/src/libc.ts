@@ -9,6 +9,7 @@ import { constants } from 'node:os';
 
 /** A raw pointer to native (malloc'd) memory, as koffi hands it out. */
 export interface NativePointer {
+  /** a type-only mark: no JavaScript value is a NativePointer by accident */
   readonly __brand: 'NativePointer';
 }
 
@@ -257,8 +258,20 @@ export function makecontext(
 
 /** The result of waitpid(2), decoded. */
 export type WaitStatus =
-  | { kind: 'exited'; code: number }
-  | { kind: 'signaled'; signal: number; coreDumped: boolean };
+  | {
+      /** the process called exit or returned from main */
+      kind: 'exited';
+      /** its exit status, 0-255 */
+      code: number;
+    }
+  | {
+      /** the process was killed by a signal */
+      kind: 'signaled';
+      /** the signal's number */
+      signal: number;
+      /** whether it left a core dump */
+      coreDumped: boolean;
+    };
 
 /** Decode a wait status word (WIFEXITED, WEXITSTATUS, WTERMSIG…). */
 export function decodeWaitStatus(status: number): WaitStatus {
@@ -323,14 +336,23 @@ export function kill(pid: number, signal: number): void {
 
 /** prctl(2) option numbers tincan uses. */
 export const PR = {
+  /** the signal the caller gets when the thread that made it exits */
   SET_PDEATHSIG: 1,
+  /** whether the process may dump core and be ptraced by its user */
   SET_DUMPABLE: 4,
+  /** keep the permitted capabilities across a switch from uid 0 */
   SET_KEEPCAPS: 8,
+  /** the thread's name, as `ps` shows it */
   SET_NAME: 15,
+  /** whether a capability is in the bounding set */
   CAPBSET_READ: 23,
+  /** drop a capability from the bounding set */
   CAPBSET_DROP: 24,
+  /** execve may never grant privileges again (setuid bits, file caps) */
   SET_NO_NEW_PRIVS: 38,
+  /** read the no_new_privs bit */
   GET_NO_NEW_PRIVS: 39,
+  /** read or change the ambient capability set */
   CAP_AMBIENT: 47,
 } as const;
 

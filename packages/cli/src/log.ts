@@ -22,6 +22,7 @@ export interface LogRecord {
 
 /** A sink for debug lines; cheap when debugging is off. */
 export interface Logger {
+  /** whether debug lines are printed (--debug) */
   readonly enabled: boolean;
   /** a debug line from this logger's tag */
   debug(text: string): void;

@@ -33,7 +33,9 @@ export interface ChainLink {
   args: (number | string)[];
 }
 
-/** What the new process does, link by link, as data. */
+/** What the new process does, link by link, as data. *
+ * @see [Lesson 1: the native stage](../../../steps/01-cli/README.md#the-native-stage)
+ */
 export interface ChainPlan {
   /** the fd the child reads the go byte from */
   syncFd: number;
@@ -110,11 +112,13 @@ const UC_STACK_SIZE = 32;
  */
 const keepAlive: NativePointer[] = [];
 
-// #region spawn-native
+// #region spawn-native (lab)
 /**
  * Clone a child that runs the chain of `plan` in the namespaces of
  * `flags`, and return its pid. Call it from the main thread: the
  * parent-death signal follows the thread that created the child.
+ *
+ * @see [Lesson 1: the native stage](../../../steps/01-cli/README.md#the-native-stage)
  */
 export function spawnNative(plan: ChainPlan, flags: number): number {
   const links = describeChain(plan);

@@ -5,17 +5,34 @@
 
 import type { LogRecord } from './log';
 
-/** A message from the init to the parent. */
+/** A message from the init to the parent. *
+ * @see [Lesson 1: the conversation over SOCK_SEQPACKET](../../../steps/01-cli/README.md#the-conversation-over-sock_seqpacket)
+ */
 export type InitMessage =
-  | { type: 'log'; record: LogRecord; level: 'debug' | 'warn' }
   | {
+      /** a log line of the init, for the parent to print */
+      type: 'log';
+      /** the line, with its tag and time */
+      record: LogRecord;
+      /** how the parent prints it */
+      level: 'debug' | 'warn';
+    }
+  | {
+      /** the init failed and is about to exit */
       type: 'error';
       /** the phase and layer, e.g. `filesystem/mounts` */
       stage: string;
+      /** the error, read like the failed call */
       message: string;
+      /** the exit code tincan leaves with */
       exitCode: number;
     }
-  | { type: 'exec'; time: number };
+  | {
+      /** the init is about to execve the command */
+      type: 'exec';
+      /** epoch milliseconds, for --debug timing */
+      time: number;
+    };
 
 /** The byte the native stage waits for before it goes on. */
 export const GO_BYTE = 0x67;

@@ -6,8 +6,11 @@ import type { Runtime } from './layer';
 
 /** A step of the tutorial and the package that holds it. */
 export interface StepInfo {
+  /** its place in the tutorial, from 1 */
   number: number;
+  /** its name, e.g. `namespaces` */
   name: string;
+  /** the npm package that exports its runtime */
   packageName: string;
 }
 
