@@ -7,7 +7,8 @@
 //
 // Environment: BENCH_RUNS (start runs per command, default 20),
 // BENCH_PHASE_RUNS (debug runs, default 10), BENCH_GETPID_CALLS (default
-// 200000), BENCH_SECTIONS (e.g. "1,3"; default all).
+// 200000), BENCH_GETPID_PROCESSES (default 5), BENCH_SECTIONS (e.g. "1,3";
+// default all).
 
 'use strict';
 
