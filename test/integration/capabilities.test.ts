@@ -8,6 +8,7 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
@@ -116,10 +117,35 @@ async function makeFixture(step: StepName): Promise<Fixture> {
   const cat = execFileSync('sh', ['-c', 'command -v cat'], {
     encoding: 'utf8',
   }).trim();
-  chownSync(host, uid, gid);
-  chmodSync(host, 0o755);
+  // From the mounts step on, the container has a root of its own: the
+  // binaries go into a --rootfs, which is bound without nosuid (an --add
+  // bind is nosuid, and the kernel would then ignore setuid bits and file
+  // capabilities on its own, so the control tests would fail and the
+  // others pass for the wrong reason).
+  const ownRoot =
+    presentSteps().includes('mounts') &&
+    ALL_STEPS.indexOf(step) >= ALL_STEPS.indexOf('mounts');
+  let dir = host;
+  if (ownRoot) {
+    chmodSync(host, 0o755);
+    const made = await runTincan([
+      'rootfs',
+      'create',
+      path.join(host, 'root'),
+      '--from-host',
+      'sh,cat,grep,mount,umount,readlink,touch,chown,rm,true',
+    ]);
+    if (made.code !== 0) {
+      rmSync(host, { recursive: true, force: true });
+      throw new Error(`tincan rootfs create failed: ${made.stderr}`);
+    }
+    dir = path.join(host, 'root', 'fixture');
+    mkdirSync(dir);
+  }
+  chownSync(dir, uid, gid);
+  chmodSync(dir, 0o755);
   for (const [name, caps] of Object.entries(FILE_CAPS)) {
-    const file = path.join(host, name);
+    const file = path.join(dir, name);
     copyFileSync(cat, file);
     // chown clears the setuid bit and file capabilities: set them after.
     chownSync(file, uid, gid);
@@ -137,18 +163,12 @@ async function makeFixture(step: StepName): Promise<Fixture> {
       );
     }
   }
-  // From the mounts step on, the container has a root of its own and the
-  // fixture is bound into it.
-  // MERGE: step 3 binds --add with MS_NOSUID, which makes the kernel ignore
-  // setuid bits and file capabilities on its own: the control tests (the
-  // fixture works, the capability-dumb binary is refused) would then fail,
-  // and the others would pass for the wrong reason. Put the binaries in a
-  // --rootfs (bound without nosuid) instead once step 3 lands.
-  const ownRoot =
-    presentSteps().includes('mounts') &&
-    ALL_STEPS.indexOf(step) >= ALL_STEPS.indexOf('mounts');
   return ownRoot
-    ? { host, inside: '/fixture', flags: ['--add', `${host}:/fixture`] }
+    ? {
+        host,
+        inside: '/fixture',
+        flags: ['--rootfs', path.join(host, 'root')],
+      }
     : { host, inside: host, flags: [] };
 }
 

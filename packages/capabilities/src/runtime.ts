@@ -2,7 +2,7 @@
 // layer.
 
 import { extendRuntime, type Runtime } from '@tincan/cli';
-import { runtime as previous } from '@tincan/namespaces'; // MERGE: extend @tincan/mounts once it lands
+import { runtime as previous } from '@tincan/mounts';
 import { capabilitiesLayer } from './layer';
 
 /** The step-4 runtime. */
