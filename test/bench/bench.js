@@ -70,7 +70,9 @@ function main() {
     );
   }
   if (!m.root) {
-    console.log('  (not root: the container rows need root and will fail)');
+    console.log(
+      "  (not root: tincan runs rootless where the machine allows it; runc's row will fail)",
+    );
   }
   const work = workDir();
   const time = new Date().toISOString();
