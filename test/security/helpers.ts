@@ -433,6 +433,45 @@ function populated(dir: string): boolean {
   }
 }
 
+/** The directories of the cgroups this process is in, one per hierarchy. */
+function ownCgroupDirs(): string[] {
+  const dirs: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const [, ctrls = '', rel = ''] = m;
+    const names =
+      ctrls === ''
+        ? ['', 'unified']
+        : [ctrls, ...ctrls.split(',').map((c) => c.replace(/^name=/, ''))];
+    for (const n of names) {
+      dirs.push(path.join('/sys/fs/cgroup', n, rel));
+    }
+  }
+  return dirs;
+}
+
+/**
+ * Container names (tincan-ID) with a cgroup outside the cgroups this
+ * process is in: tincan makes its cgroups beneath the cgroup it runs in,
+ * so those belong to a tincan another session on this machine started.
+ */
+function foreignIds(cgroups: readonly string[]): Set<string> {
+  const own = ownCgroupDirs();
+  const foreign = new Set<string>();
+  for (const c of cgroups) {
+    const parent = path.dirname(c);
+    const hierarchy = path.relative('/sys/fs/cgroup', c).split('/')[0] ?? '';
+    const ours = own.filter(
+      (d) =>
+        (path.relative('/sys/fs/cgroup', d).split('/')[0] ?? '') === hierarchy,
+    );
+    const inside = ours.some((d) => parent === d || parent.startsWith(`${d}/`));
+    if (ours.length > 0 && !inside) foreign.add(path.basename(c));
+  }
+  return foreign;
+}
+
 /**
  * Host traces tincan may leave, flattened to one list of strings. Cgroups
  * that hold processes belong to containers still running (other tests on
@@ -440,8 +479,12 @@ function populated(dir: string): boolean {
  */
 export function traceList(): string[] {
   const t = hostTraces();
+  const foreign = foreignIds(t.cgroups);
+  const cgroups = t.cgroups.filter(
+    (c) => !populated(c) && !foreign.has(path.basename(c)),
+  );
   return [
-    ...t.cgroups.filter((c) => !populated(c)).map((c) => `cgroup ${c}`),
+    ...cgroups.map((c) => `cgroup ${c}`),
     ...t.mounts.map((m) => `mount ${m}`),
     ...t.tmp.map((d) => `tmp /tmp/${d}`),
   ];
