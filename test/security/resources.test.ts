@@ -132,6 +132,18 @@ describe.each(ROOT_KINDS)('%s root', (kind) => {
     }
   });
 
+  test('R3 a limit whose controller is missing fails loudly, never runs unlimited', async () => {
+    // blkio.weight is missing on many hosts (no BFQ/CFQ): an explicit
+    // --io-weight must then fail; where it exists it must be in force.
+    const out = await run([...root.flags, '--io-weight', '100', '--', 'true']);
+    if (out.code === 125) {
+      expect(out.stderr).toMatch(/--io-weight: .*not usable/);
+    } else {
+      expect(out.code).toBe(0);
+      expect(out.stderr).toBe('');
+    }
+  });
+
   test('R4 NOFILE defaults to 64: opening 100 files stops with EMFILE; ulimit -n 4096 fails', async () => {
     const { json: report } = await probeIn<Report>(root, probe, ['report']);
     expect(report.rlimits.NOFILE).toEqual([64, 64]);
