@@ -145,7 +145,11 @@ export function buildProgram(
 
 /** Turn commander's complaint into `<what>: <why>`. */
 export function usageFromCommander(err: CommanderError): UsageError {
-  const text = err.message.replace(/^error: /, '');
+  // commander adds "(Did you mean ...?)" on a line of its own: keep the
+  // error on one line.
+  const text = err.message
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*\(Did you mean (.*)\?\)\s*$/, ' (did you mean $1?)');
   const quoted = /'([^']*)'/.exec(text);
   const what = quoted?.[1] ?? 'usage';
   const why = text.replace(/ ?'[^']*'/, '').trim();
@@ -158,6 +162,12 @@ export function usageFromCommander(err: CommanderError): UsageError {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const result = { code: 0 };
+  // A reader that goes away (`tincan run --debug ... | head`) must not
+  // kill tincan before it cleans up: Node ignores SIGPIPE and reports EPIPE
+  // as an error event, fatal when nobody listens.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => undefined);
+  }
   try {
     const runtime = loadRuntime(preScanStep(argv));
     const program = buildProgram(runtime, result);

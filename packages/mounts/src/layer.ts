@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import {
   chownSync,
   existsSync,
-  mkdtempSync,
+  mkdirSync,
   readFileSync,
   rmdirSync,
   statSync,
@@ -144,6 +144,15 @@ export function configureMounts(
 }
 
 // #region mounts-layer
+/**
+ * The empty directory the container's root is mounted over, named after
+ * the container so that `tincan gc` can tell whose it is when a killed
+ * tincan leaves it behind.
+ */
+export function stagingDirFor(id: string): string {
+  return `/tmp/tincan-${id}`;
+}
+
 /** Step 3's layer. */
 export const mountsLayer: Layer = {
   name: 'mounts',
@@ -176,7 +185,8 @@ export const mountsLayer: Layer = {
     if (!s) return;
     // The init mounts the root over this directory in its own mount
     // namespace; the host only ever sees an empty directory.
-    const dir = mkdtempSync('/tmp/tincan-');
+    const dir = stagingDirFor(ctx.config.id);
+    mkdirSync(dir, { mode: 0o700 });
     ctx.defer(`rmdir ${dir}`, () => {
       if (existsSync(dir)) rmdirSync(dir);
     });

@@ -51,6 +51,11 @@ export function findTincanCgroups(
   return found;
 }
 
+/** The container id a tincan cgroup directory belongs to. */
+export function containerIdOf(dir: string): string {
+  return path.basename(dir).replace(/^tincan-/, '');
+}
+
 // #region gc
 /** Remove every stale tincan cgroup: empty, and not just created. */
 export async function gcCgroups(
@@ -59,27 +64,45 @@ export async function gcCgroups(
   minAge = GC_MIN_AGE_SECONDS,
 ): Promise<GcEntry[]> {
   const entries: GcEntry[] = [];
+  // One container has a cgroup in every hierarchy, and the kernel touches
+  // their times differently (a v1 cpuacct or freezer directory looks newer
+  // than the others): judge each container as a whole, by its oldest.
+  const byContainer = new Map<string, string[]>();
   for (const dir of findTincanCgroups(fs, topology)) {
-    const procs = parseProcs(
-      readOptional(fs, path.join(dir, 'cgroup.procs')) ?? '',
-    );
-    if (procs.length > 0) {
-      entries.push({
-        path: dir,
-        action: 'in use',
-        detail: `${procs.length} processes`,
-      });
+    const id = containerIdOf(dir);
+    byContainer.set(id, [...(byContainer.get(id) ?? []), dir]);
+  }
+  for (const dirs of byContainer.values()) {
+    const busy = dirs
+      .map((dir) => ({
+        dir,
+        procs: parseProcs(
+          readOptional(fs, path.join(dir, 'cgroup.procs')) ?? '',
+        ),
+      }))
+      .filter((d) => d.procs.length > 0);
+    if (busy.length > 0) {
+      for (const { dir, procs } of busy) {
+        entries.push({
+          path: dir,
+          action: 'in use',
+          detail: `${procs.length} processes`,
+        });
+      }
       continue;
     }
-    if (fs.ageSeconds(dir) < minAge) {
-      entries.push({ path: dir, action: 'too new' });
-      continue;
-    }
-    try {
-      await rmdirWithRetries(fs, dir, 5);
-      entries.push({ path: dir, action: 'removed' });
-    } catch (err) {
-      entries.push({ path: dir, action: 'failed', detail: messageOf(err) });
+    const age = Math.max(...dirs.map((dir) => fs.ageSeconds(dir)));
+    for (const dir of dirs) {
+      if (age < minAge) {
+        entries.push({ path: dir, action: 'too new' });
+        continue;
+      }
+      try {
+        await rmdirWithRetries(fs, dir, 5);
+        entries.push({ path: dir, action: 'removed' });
+      } catch (err) {
+        entries.push({ path: dir, action: 'failed', detail: messageOf(err) });
+      }
     }
   }
   for (const h of topology.hierarchies) {

@@ -3,7 +3,9 @@
 // is told to go, removed on every path), --stats, `tincan gc` and the
 // check lines.
 
+import { lstatSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
+import { stagingDirFor } from '@tincan/mounts';
 import { Option, type Command } from 'commander';
 import {
   configSection,
@@ -25,7 +27,12 @@ import {
   type CgroupTopology,
 } from './cgroup-mode';
 import { ContainerCgroups, planCgroups } from './cgroups';
-import { GC_MIN_AGE_SECONDS, gcCgroups } from './gc';
+import {
+  containerIdOf,
+  GC_MIN_AGE_SECONDS,
+  gcCgroups,
+  type GcEntry,
+} from './gc';
 import type { ResourcesConfig } from './layer-config';
 import { DEFAULT_LIMITS, limitsFrom, type LimitFlags } from './limits';
 import { DEFAULT_RLIMITS, rlimitsFrom } from './rlimit';
@@ -227,6 +234,7 @@ export const resourcesLayer: Layer = {
           detectTopology(fs),
           Number(options.minAge),
         );
+        entries.push(...gcStagingDirs(entries, Number(options.minAge)));
         for (const e of entries) {
           process.stdout.write(
             `${e.action}: ${e.path}${e.detail ? ` (${e.detail})` : ''}\n`,
@@ -234,7 +242,7 @@ export const resourcesLayer: Layer = {
         }
         const removed = entries.filter((e) => e.action === 'removed').length;
         process.stdout.write(
-          `gc: removed ${removed} stale cgroup${removed === 1 ? '' : 's'}\n`,
+          `gc: removed ${removed} stale cgroup${removed === 1 ? '' : 's'} and staging directories\n`,
         );
         if (entries.some((e) => e.action === 'failed')) {
           throw new RuntimeError('gc: some cgroups could not be removed');
@@ -317,4 +325,41 @@ export function resourceChecks(topology: CgroupTopology): CheckLine[] {
 /** The check lines as text, for tests. */
 export function formatResourceChecks(topology: CgroupTopology): string {
   return formatChecks(resourceChecks(topology));
+}
+
+/**
+ * Remove the mount steps' staging directories (/tmp/tincan-ID) a killed
+ * tincan left: empty, old enough, and not of a container still in use.
+ */
+export function gcStagingDirs(cgroups: GcEntry[], minAge: number): GcEntry[] {
+  const busy = new Set(
+    cgroups
+      .filter((e) => e.action !== 'removed')
+      .map((e) => containerIdOf(e.path)),
+  );
+  const entries: GcEntry[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/tmp');
+  } catch {
+    return entries;
+  }
+  for (const name of names) {
+    const m = /^tincan-([0-9a-f]{12})$/.exec(name);
+    if (!m?.[1] || busy.has(m[1])) continue;
+    const dir = stagingDirFor(m[1]);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory()) continue;
+      if ((Date.now() - st.mtimeMs) / 1000 < minAge) {
+        entries.push({ path: dir, action: 'too new' });
+        continue;
+      }
+      rmdirSync(dir);
+      entries.push({ path: dir, action: 'removed' });
+    } catch (err) {
+      entries.push({ path: dir, action: 'failed', detail: messageOf(err) });
+    }
+  }
+  return entries;
 }
