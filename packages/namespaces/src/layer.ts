@@ -301,11 +301,13 @@ export const namespacesLayer: Layer = {
       return `${file}: ${own ? "root's range" : 'no range for root, default'} ${formatIdMap(map).trim()}`;
     });
     lines.push(rootlessCheck());
-    lines.push({
-      what: 'id ranges',
-      verdict: 'info',
-      detail: ranges.join('; '),
-    });
+    // Rootless, the rootless line above says which ids the container gets.
+    if (!isRootless())
+      lines.push({
+        what: 'id ranges',
+        verdict: 'info',
+        detail: ranges.join('; '),
+      });
     return lines;
   },
 };

@@ -3,7 +3,13 @@
 // is told to go, removed on every path), --stats, `tincan gc` and the
 // check lines.
 
-import { lstatSync, readdirSync, rmdirSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  lstatSync,
+  readdirSync,
+  rmdirSync,
+} from 'node:fs';
 import path from 'node:path';
 import { stagingDirFor } from '@tincan/mounts';
 import { Option, type Command } from 'commander';
@@ -266,9 +272,16 @@ export function resourceChecks(topology: CgroupTopology): CheckLine[] {
   } catch (err) {
     placement = err instanceof Error ? err.message : String(err);
   }
+  // Rootless, a placement is only usable where this user may create it.
+  const writable =
+    (process.geteuid?.() ?? 0) === 0 || placementWritable(placement);
+  if (!writable) {
+    placement +=
+      ': not writable by this user, so limits will NOT be enforced (a loud warning at each run; --strict-limits fails)';
+  }
   lines.push({
     what: 'cgroup placement',
-    verdict: topology.mode === 'none' ? 'fail' : 'ok',
+    verdict: topology.mode === 'none' ? 'fail' : writable ? 'ok' : 'warn',
     detail: `${topology.mode}: ${placement}`,
   });
   const wanted = [
@@ -362,4 +375,18 @@ export function gcStagingDirs(cgroups: GcEntry[], minAge: number): GcEntry[] {
     }
   }
   return entries;
+}
+
+/** Whether every parent of the planned cgroup directories is writable. */
+function placementWritable(placement: string): boolean {
+  const dirs = placement.split(' ').filter((d) => d.startsWith('/'));
+  if (dirs.length === 0) return false;
+  return dirs.every((dir) => {
+    try {
+      accessSync(path.dirname(dir), fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
