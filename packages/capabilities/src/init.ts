@@ -58,7 +58,7 @@ function settings(ctx: InitContext): { table: CapabilityTable; set: CapSet } {
   };
 }
 
-// #region drop-bounding-set
+// #region drop-bounding-set (lab)
 /**
  * Take every capability outside the container's set out of the bounding
  * set, which caps what any later execve can grant. It needs CAP_SETPCAP,
@@ -95,7 +95,7 @@ export function dropBoundingSet(ctx: InitContext): void {
 }
 // #endregion drop-bounding-set
 
-// #region set-capabilities
+// #region set-capabilities (lab)
 /**
  * Set the final sets, after the credentials phase switched uid: root in
  * the container gets the set as permitted and effective, any other uid

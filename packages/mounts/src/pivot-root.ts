@@ -36,7 +36,7 @@ export function pivotRoot(newRoot: string, putOld: string): void {
   );
 }
 
-// #region pivot-root
+// #region pivot-root (lab)
 /**
  * Switch to `newRoot` (a mount point) and detach the old root.
  * pivot_root(".", ".") stacks the old root on top of the new one, so no

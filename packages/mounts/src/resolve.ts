@@ -32,7 +32,7 @@ export interface Resolved {
 /** The same limit the kernel uses (MAXSYMLINKS). */
 const MAX_SYMLINKS = 40;
 
-// #region resolve-in-root
+// #region resolve-in-root (lab)
 /**
  * Resolve `target` (absolute, as the container sees it) inside `root`.
  * Symlinks on the way are followed as the container would follow them:

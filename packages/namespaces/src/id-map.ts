@@ -141,7 +141,7 @@ export function defaultIdMap(
   return [{ inside: 0, ...range }];
 }
 
-// #region write-id-maps
+// #region write-id-maps (lab)
 /**
  * Write the init's uid_map and gid_map from the parent. The child cannot
  * do it itself: a process may map only its own id, and the parent, root

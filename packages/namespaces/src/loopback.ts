@@ -20,7 +20,7 @@ const IFF_UP = 0x1;
 const IFREQ_SIZE = 40;
 const IFR_FLAGS = 16;
 
-// #region loopback-up
+// #region loopback-up (lab)
 /** Bring the interface `name` up: read its flags, add IFF_UP, write. */
 export function interfaceUp(name: string): void {
   const fd = check('socket', ['AF_INET', 'SOCK_DGRAM'], () =>

@@ -10,7 +10,7 @@ import { same, sameBytes, sameWeight, type LimitWrite } from './cgroup-limits';
 import { CPU_PERIOD_US, cpuQuotaUs, type Limits } from './limits';
 import type { CgroupStats } from './stats';
 
-// #region v1-limits
+// #region v1-limits (lab)
 /** The files to write on v1 for `limits`, in order. */
 export function v1LimitWrites(limits: Limits): LimitWrite[] {
   const writes: LimitWrite[] = [];

@@ -41,7 +41,7 @@ const UNITS: Record<string, number> = {
   t: 1024 ** 4,
 };
 
-// #region parse-memory
+// #region parse-memory (lab)
 /**
  * A size like docker's: bytes, or a number with K, M, G or T (powers of
  * 1024, with an optional `B` or `iB`), or `max`.

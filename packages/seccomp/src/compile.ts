@@ -54,7 +54,7 @@ interface Entry {
   fallback: Action;
 }
 
-// #region compile
+// #region compile (lab)
 /** Compile `policy` for `arch`. Throws on a policy the kernel cannot run. */
 export function compile(
   policy: Policy,
