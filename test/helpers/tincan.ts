@@ -145,6 +145,36 @@ export function requireRoot(): void {
   }
 }
 
+/**
+ * The directories of the cgroups this process is in, one per hierarchy.
+ * tincan creates its cgroups beneath these, so only they are searched for
+ * leftovers: other sessions on a shared machine have cgroups of their own.
+ */
+export function ownCgroupDirs(): string[] {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n');
+  const v2 = mounts
+    .map((l) => l.split(' '))
+    .find((f) => f[2] === 'cgroup2')?.[1];
+  const dirs = new Set<string>();
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const [, ctrls = '', rel = ''] = m;
+    if (ctrls === '') {
+      if (v2) dirs.add(path.join(v2, rel));
+      continue;
+    }
+    for (const name of [ctrls, ...ctrls.split(',')]) {
+      const dir = path.join('/sys/fs/cgroup', name.replace(/^name=/, ''), rel);
+      if (existsSync(dir)) {
+        dirs.add(dir);
+        break;
+      }
+    }
+  }
+  return [...dirs];
+}
+
 /** What tincan might leave on the host: mounts, temp dirs, cgroups. */
 export function hostTraces(): {
   mounts: string[];
@@ -157,7 +187,7 @@ export function hostTraces(): {
   const tmp = readdirSync('/tmp').filter((n) => n.includes('tincan'));
   const cgroups: string[] = [];
   const walk = (dir: string, depth: number): void => {
-    if (depth > 6) return;
+    if (depth > 2) return;
     let entries: import('node:fs').Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -171,6 +201,6 @@ export function hostTraces(): {
       walk(full, depth + 1);
     }
   };
-  walk('/sys/fs/cgroup', 0);
-  return { mounts, tmp, cgroups };
+  for (const dir of ownCgroupDirs()) walk(dir, 0);
+  return { mounts, tmp, cgroups: [...new Set(cgroups)] };
 }
