@@ -180,7 +180,8 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
         '--',
         '/bin/sh',
         '-c',
-        'echo up; exec sleep 30',
+        // As PID 1 the shell needs a handler, or SIGTERM is ignored.
+        'trap "exit 143" TERM; echo up; sleep 30 & wait',
       ],
       {
         timeoutMs: 20_000,
@@ -248,7 +249,7 @@ describe.each(stepsFrom('resources'))('step %s runtime', (step) => {
       runs.push(runIn(step, ['--pids', '99999999', '--', 'true']));
       runs.push(shIn(step, 'sleep 7 & sleep 7 & exit 3'));
       runs.push(
-        shIn(step, 'sleep 4321.5 & echo up; wait', [], {
+        shIn(step, 'trap "exit 143" TERM; sleep 4321.5 & echo up; wait', [], {
           onSpawn: (child) => {
             // Stop it once the command runs.
             child.stdout?.once('data', () => child.kill('SIGTERM'));
