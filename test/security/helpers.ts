@@ -2,6 +2,7 @@
 // --step), the root filesystems each case runs on, the in-container probe,
 // process tracking and the traces a run may leave on the host.
 
+import { DEFAULT_PROGRAMS } from '@tincan/mounts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -78,29 +79,7 @@ export function hasCommand(name: string): boolean {
 
 /** Programs a `tincan rootfs create` root needs for the shell cases. */
 export const ROOTFS_PROGRAMS = [
-  'sh',
-  'ls',
-  'cat',
-  'echo',
-  'env',
-  'sleep',
-  'yes',
-  'head',
-  'grep',
-  'ps',
-  'mkdir',
-  'touch',
-  'rm',
-  'id',
-  'wc',
-  'true',
-  'false',
-  'readlink',
-  'stat',
-  'uname',
-  'hostname',
-  'mount',
-  'umount',
+  ...DEFAULT_PROGRAMS,
   'unshare',
   'chroot',
   'setsid',

@@ -3,6 +3,7 @@
 // profile is bad input: the container must never run unconfined, or with
 // half a filter, because a profile could not be read.
 
+import { DEFAULT_CAPABILITIES } from '@tincan/capabilities';
 import { UsageError } from '@tincan/cli';
 import os from 'node:os';
 import {
@@ -26,25 +27,10 @@ export interface ProfileContext {
 }
 
 /**
- * Docker's default capability set: what step 4 leaves a root process,
- * and so what `includes.caps` / `excludes.caps` are checked against.
+ * The capability set `includes.caps` / `excludes.caps` are checked
+ * against: what step 4 leaves a root process by default.
  */
-export const DOCKER_DEFAULT_CAPS: readonly string[] = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+export const DOCKER_DEFAULT_CAPS: readonly string[] = DEFAULT_CAPABILITIES;
 
 /** The context for filters loaded on this machine. */
 export function hostProfileContext(arch: Arch): ProfileContext {
