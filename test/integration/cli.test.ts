@@ -260,6 +260,13 @@ describe('the command line', () => {
     expect(out.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  test("check --container checks each step's promises from the inside", async () => {
+    const out = await runTincan(['check', '--container']);
+    const inside = out.stdout.split('\n').filter((l) => l.includes('inside:'));
+    expect(inside.length).toBeGreaterThanOrEqual(1);
+    for (const line of inside) expect(line).toMatch(/^ok\s/);
+  });
+
   test('check prints a verdict per line', async () => {
     const out = await runTincan(['check']);
     expect(out.stdout).toMatch(/^ok\s+kernel\s+\d/m);

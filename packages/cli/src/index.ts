@@ -3,6 +3,7 @@
 // step builds on.
 
 export * from './check';
+export * from './check-container';
 export * from './config';
 export * from './container';
 export * from './errors';

@@ -4,6 +4,7 @@
 
 import type { Command, CommanderError } from 'commander';
 import { baseChecks, formatChecks } from './check';
+import { containerChecks } from './check-container';
 import { configureBase } from './config';
 import { newContainerId, runContainer } from './container';
 import { EXIT, UsageError, messageOf } from './errors';
@@ -119,11 +120,16 @@ export function buildProgram(
     .description(
       'report what this host offers a container runtime, one verdict a line',
     )
-    .action(async () => {
+    .option(
+      '--container',
+      'also start a container and check from the inside what each step promises',
+    )
+    .action(async (options: { container?: boolean }) => {
       const lines = [...baseChecks()];
       for (const layer of runtime.layers) {
         if (layer.check) lines.push(...(await layer.check()));
       }
+      if (options.container) lines.push(...containerChecks(runtime));
       process.stdout.write(`${formatChecks(lines)}\n`);
       result.code = lines.some((l) => l.verdict === 'fail') ? 1 : 0;
     });
