@@ -42,11 +42,21 @@ export const FORWARDED_SIGNALS = [
   'SIGUSR2',
 ] as const;
 
-/** A fresh container id: 12 hex digits, like docker's short ids. */
-export function newContainerId(): string {
+/**
+ * A fresh container id: 12 hex digits, like docker's short ids - 6 random
+ * ones, then this tincan's pid, so that `tincan gc` can tell a container
+ * whose tincan is gone from one whose tincan is still setting it up.
+ */
+export function newContainerId(pid = process.pid): string {
   const { randomBytes } =
     require('node:crypto') as typeof import('node:crypto');
-  return randomBytes(6).toString('hex');
+  const owner = (pid & 0xffffff).toString(16).padStart(6, '0');
+  return randomBytes(3).toString('hex') + owner;
+}
+
+/** The pid of the tincan that made container `id` (see newContainerId). */
+export function containerOwnerPid(id: string): number {
+  return parseInt(id.slice(6, 12), 16);
 }
 
 /** The init entry script the native stage execs. */

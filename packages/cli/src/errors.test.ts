@@ -33,3 +33,14 @@ describe('error context', () => {
     expect((caught as RuntimeError).cause).toBe(inner);
   });
 });
+
+describe('container ids', () => {
+  test('12 hex digits ending in the owner pid', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { newContainerId, containerOwnerPid } =
+      require('./container') as typeof import('./container');
+    const id = newContainerId(4194304);
+    expect(id).toMatch(/^[0-9a-f]{12}$/);
+    expect(containerOwnerPid(id)).toBe(4194304);
+  });
+});

@@ -182,9 +182,19 @@ test('gc removes empty leftovers and keeps busy or new ones', async () => {
     new ContainerCgroups(tree.fs, plan, log).create();
   }
   tree.put('/sys/fs/cgroup/tincan/bbbbbbbbbbbb/cgroup.procs', '77');
-  const kept = await gcCgroups(tree.fs, detectTopology(tree.fs));
+  // Ids that name no live tincan: the age decides.
+  const unknown = (): undefined => undefined;
+  const kept = await gcCgroups(tree.fs, detectTopology(tree.fs), 5, unknown);
   expect(kept.map((e) => e.action).sort()).toEqual(['in use', 'too new']);
-  const entries = await gcCgroups(tree.fs, detectTopology(tree.fs), 0);
+  // A tincan still setting the container up keeps it, whatever its age.
+  const alive = await gcCgroups(
+    tree.fs,
+    detectTopology(tree.fs),
+    0,
+    () => true,
+  );
+  expect(alive.map((e) => e.action).sort()).toEqual(['in use', 'too new']);
+  const entries = await gcCgroups(tree.fs, detectTopology(tree.fs), 0, unknown);
   expect(entries).toEqual([
     { path: '/sys/fs/cgroup/tincan/aaaaaaaaaaaa', action: 'removed' },
     {
@@ -193,4 +203,21 @@ test('gc removes empty leftovers and keeps busy or new ones', async () => {
       detail: '1 processes',
     },
   ]);
+});
+
+test('gc removes a container whose tincan is gone, however young', async () => {
+  tree = v2Host();
+  const id = 'abcdef000001';
+  const plan = planCgroups(tree.fs, detectTopology(tree.fs), { id, uid: 0 });
+  new ContainerCgroups(tree.fs, plan, log).create();
+  const entries = await gcCgroups(
+    tree.fs,
+    detectTopology(tree.fs),
+    60,
+    () => false,
+  );
+  expect(entries[0]).toEqual({
+    path: `/sys/fs/cgroup/tincan/${id}`,
+    action: 'removed',
+  });
 });

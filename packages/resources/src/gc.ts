@@ -4,7 +4,8 @@
 // stay until someone removes them.
 
 import path from 'node:path';
-import { messageOf } from '@tincan/cli';
+import { readFileSync } from 'node:fs';
+import { containerOwnerPid, messageOf } from '@tincan/cli';
 import type { CgroupFs } from './cgroup-fs';
 import { parseProcs, readOptional } from './cgroup-fs';
 import { hostPath, type CgroupTopology } from './cgroup-mode';
@@ -51,6 +52,21 @@ export function findTincanCgroups(
   return found;
 }
 
+/**
+ * Whether the tincan that made container `id` still runs: its pid is in
+ * the id, and the process there must still be a tincan (pids are reused).
+ * undefined when the id names no pid.
+ */
+export function tincanAlive(id: string): boolean | undefined {
+  const pid = containerOwnerPid(id);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tincan');
+  } catch {
+    return false;
+  }
+}
+
 /** The container id a tincan cgroup directory belongs to. */
 export function containerIdOf(dir: string): string {
   return path.basename(dir).replace(/^tincan-/, '');
@@ -62,6 +78,7 @@ export async function gcCgroups(
   fs: CgroupFs,
   topology: CgroupTopology,
   minAge = GC_MIN_AGE_SECONDS,
+  ownerAlive: (id: string) => boolean | undefined = tincanAlive,
 ): Promise<GcEntry[]> {
   const entries: GcEntry[] = [];
   // One container has a cgroup in every hierarchy, and the kernel touches
@@ -91,9 +108,13 @@ export async function gcCgroups(
       }
       continue;
     }
+    // A container whose tincan still runs is being set up: leave it. Its
+    // id names that tincan's pid. When the pid says nothing (an id from
+    // elsewhere), the directories' age decides.
+    const owner = ownerAlive(containerIdOf(dirs[0] ?? ''));
     const age = Math.max(...dirs.map((dir) => fs.ageSeconds(dir)));
     for (const dir of dirs) {
-      if (age < minAge) {
+      if (owner === true || (owner === undefined && age < minAge)) {
         entries.push({ path: dir, action: 'too new' });
         continue;
       }

@@ -37,6 +37,7 @@ import {
   containerIdOf,
   GC_MIN_AGE_SECONDS,
   gcCgroups,
+  tincanAlive,
   type GcEntry,
 } from './gc';
 import type { ResourcesConfig } from './layer-config';
@@ -364,7 +365,11 @@ export function gcStagingDirs(cgroups: GcEntry[], minAge: number): GcEntry[] {
     try {
       const st = lstatSync(dir);
       if (!st.isDirectory()) continue;
-      if ((Date.now() - st.mtimeMs) / 1000 < minAge) {
+      const owner = tincanAlive(m[1]);
+      if (
+        owner === true ||
+        (owner === undefined && (Date.now() - st.mtimeMs) / 1000 < minAge)
+      ) {
         entries.push({ path: dir, action: 'too new' });
         continue;
       }
