@@ -36,7 +36,6 @@ describe('error context', () => {
 
 describe('container ids', () => {
   test('12 hex digits ending in the owner pid', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { newContainerId, containerOwnerPid } =
       require('./container') as typeof import('./container');
     const id = newContainerId(4194304);
