@@ -26,6 +26,7 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       slowTestThreshold: 20,
+      globalTeardown: '<rootDir>/test/helpers/gc-teardown.js',
     },
     {
       displayName: 'security',
@@ -35,6 +36,7 @@ module.exports = {
       testEnvironment: 'node',
       slowTestThreshold: 60,
       setupFilesAfterEnv: ['<rootDir>/test/security/setup.ts'],
+      globalTeardown: '<rootDir>/test/helpers/gc-teardown.js',
     },
     {
       // The built site in headless Chromium: run after `npm run docs`.
