@@ -3,9 +3,9 @@
 // the inside, and compare that with what each step promises. Like youki's
 // runtimetest, but a shell script: the default root has the host's /bin.
 
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { CheckLine, Runtime } from './layer';
+import { childProcess } from './lazy';
 
 /** What the probe prints: one `key value` line each. */
 const PROBE = [
@@ -120,7 +120,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
  */
 export function containerChecks(runtime: Runtime): CheckLine[] {
   const bin = path.join(__dirname, '..', 'bin', 'tincan.js');
-  const run = spawnSync(
+  const run = childProcess().spawnSync(
     process.execPath,
     [bin, '--step', runtime.name, 'run', '--', '/bin/sh', '-c', PROBE],
     { encoding: 'utf8', timeout: 60_000 },

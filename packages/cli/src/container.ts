@@ -10,6 +10,7 @@ import type { ContainerConfig, ParentContext, Runtime } from './layer';
 import {
   CLONE_FLAGS,
   flagNames,
+  getrandom,
   kill,
   readAsync,
   setCloexec,
@@ -48,10 +49,8 @@ export const FORWARDED_SIGNALS = [
  * whose tincan is gone from one whose tincan is still setting it up.
  */
 export function newContainerId(pid = process.pid): string {
-  const { randomBytes } =
-    require('node:crypto') as typeof import('node:crypto');
   const owner = (pid & 0xffffff).toString(16).padStart(6, '0');
-  return randomBytes(3).toString('hex') + owner;
+  return getrandom(3).toString('hex') + owner;
 }
 
 /** The pid of the tincan that made container `id` (see newContainerId). */

@@ -9,6 +9,8 @@ export * from './container';
 export * from './errors';
 export * from './exec';
 export * from './hints';
+export * from './koffi';
+export * from './lazy';
 export * from './layer';
 export * from './libc';
 export * from './log';

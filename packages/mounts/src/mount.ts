@@ -1,8 +1,7 @@
 // mount(2), umount2(2) and statfs(2): the calls every other file of this
 // step is built from. Flags are named in every error and debug line.
 
-import { check, flagNames, libc, q } from '@tincan/cli';
-import koffi from 'koffi';
+import { check, flagNames, koffi, libc, q } from '@tincan/cli';
 
 /** mount(2) flags tincan uses, named as in <sys/mount.h>. */
 export const MS: Readonly<Record<string, number>> = {

@@ -2,8 +2,7 @@
 // programs and the shared libraries they load (as ldd lists them), or of a
 // static busybox and its applet links. Tests build their fixtures with it.
 
-import { DEFAULT_PATH, UsageError } from '@tincan/cli';
-import { execFileSync } from 'node:child_process';
+import { childProcess, DEFAULT_PATH, UsageError } from '@tincan/cli';
 import {
   accessSync,
   chmodSync,
@@ -80,7 +79,7 @@ export function parseLdd(output: string): string[] {
 export function librariesOf(file: string): string[] {
   let output: string;
   try {
-    output = execFileSync('ldd', [file], {
+    output = childProcess().execFileSync('ldd', [file], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -246,7 +245,8 @@ function copyBusybox(
   mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
   copyFileSync(realpathSync(file), dest);
   chmodSync(dest, 0o755);
-  const applets = execFileSync(file, ['--list-full'], { encoding: 'utf8' })
+  const applets = childProcess()
+    .execFileSync(file, ['--list-full'], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
   for (const applet of applets) {

@@ -1,8 +1,7 @@
 // The container's hostname, set with sethostname(2) inside its own UTS
 // namespace: crabcan-style generated names, or one the user gives.
 
-import { randomInt } from 'node:crypto';
-import { UsageError } from '@tincan/cli';
+import { randomBelow, UsageError } from '@tincan/cli';
 
 const ADJECTIVES = [
   'amber',
@@ -60,9 +59,9 @@ const NOUNS = [
 
 /** A fresh name like `plucky-lantern-417`. */
 export function generateHostname(): string {
-  const adjective = ADJECTIVES[randomInt(ADJECTIVES.length)] ?? 'calm';
-  const noun = NOUNS[randomInt(NOUNS.length)] ?? 'tincan';
-  return `${adjective}-${noun}-${randomInt(1000)}`;
+  const adjective = ADJECTIVES[randomBelow(ADJECTIVES.length)] ?? 'calm';
+  const noun = NOUNS[randomBelow(NOUNS.length)] ?? 'tincan';
+  return `${adjective}-${noun}-${randomBelow(1000)}`;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import {
   INIT_ENTRY,
+  KOFFI_FILE,
   RuntimeError,
   addressOf,
   clone,
@@ -251,11 +252,7 @@ export const namespacesLayer: Layer = {
       uid: outsideId(uidMap, 0) ?? 0,
       gid: outsideId(gidMap, 0) ?? 0,
     };
-    const files = [
-      INIT_ENTRY,
-      require.resolve('koffi'),
-      ...ctx.config.initModules,
-    ];
+    const files = [INIT_ENTRY, KOFFI_FILE, ...ctx.config.initModules];
     for (const file of files) {
       const blocked = firstUnreachable(file, who);
       if (!blocked) continue;

@@ -3,11 +3,10 @@
 // newuidmap/newgidmap (from shadow's uidmap package) map a range that
 // /etc/subuid and /etc/subgid grant the user. See user_namespaces(7).
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { q } from '@tincan/cli';
+import { childProcess, q } from '@tincan/cli';
 import { subordinateRange, type IdMapEntry } from './id-map';
 
 /** How the id maps of a container are written. */
@@ -110,12 +109,20 @@ export function writeRootlessMaps(pid: number, plan: RootlessPlan): void {
   if (plan.strategy === 'newuidmap') {
     const args = (map: IdMapEntry[]): string[] =>
       map.flatMap((e) => [e.inside, e.outside, e.count].map(String));
-    execFileSync('newuidmap', [String(pid), ...args(plan.uidMap)], {
-      stdio: 'pipe',
-    });
-    execFileSync('newgidmap', [String(pid), ...args(plan.gidMap)], {
-      stdio: 'pipe',
-    });
+    childProcess().execFileSync(
+      'newuidmap',
+      [String(pid), ...args(plan.uidMap)],
+      {
+        stdio: 'pipe',
+      },
+    );
+    childProcess().execFileSync(
+      'newgidmap',
+      [String(pid), ...args(plan.gidMap)],
+      {
+        stdio: 'pipe',
+      },
+    );
     return;
   }
   writeOnce(`/proc/${pid}/setgroups`, 'deny');

@@ -3,8 +3,7 @@
 // the init with prlimit(2) just before no_new_privs and seccomp, so the
 // command starts with them and every child inherits them.
 
-import koffi from 'koffi';
-import { check, libc, UsageError } from '@tincan/cli';
+import { check, koffi, libc, UsageError } from '@tincan/cli';
 
 // #region rlimit-names
 /** The resources, by their prlimit(1) names, and their numbers. */

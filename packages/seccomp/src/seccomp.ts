@@ -5,6 +5,7 @@ import {
   check,
   flagNames,
   free,
+  koffi,
   libc,
   malloc,
   pokeBytes,
@@ -12,7 +13,6 @@ import {
   PR,
   prctl,
 } from '@tincan/cli';
-import koffi from 'koffi';
 import { encodeProgram, type Insn } from './bpf';
 import { hostArch } from './syscalls';
 
