@@ -2,8 +2,10 @@
 // one: exit statuses, the environment, fds, signals, bad input.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
+  ROOT,
   TINCAN_BIN,
   requireRoot,
   runIn,
@@ -274,5 +276,60 @@ describe('the command line', () => {
     expect(out.stdout).toMatch(/^\w+\s+cgroups\s+(v1|v2|hybrid)/m);
     expect(out.stdout).toMatch(/^ok\s+seccomp/m);
     expect(out.stdout).toMatch(/^ok\s+running as\s+root/m);
+  });
+});
+
+describe('the bundles npm run build makes', () => {
+  const dist = path.join(ROOT, 'packages/cli/dist');
+  const manifest = path.join(dist, 'init.bundle.json');
+
+  test('parent and init run from their bundles while they are fresh', async () => {
+    const out = await runTincan(['run', '--debug', '--', '/bin/true']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(
+      /the parent runs from tincan\.bundle\.js; the init runs from init\.bundle\.js/,
+    );
+  });
+
+  test('TINCAN_NO_BUNDLE=1 runs the modules in dist/ themselves', async () => {
+    const out = await runTincan(
+      ['run', '--debug', '--', '/bin/sh', '-c', 'echo ran'],
+      { env: { TINCAN_NO_BUNDLE: '1' } },
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe('ran\n');
+    expect(out.stderr).toMatch(
+      /the parent runs from container\.js; the init loads its modules one by one: TINCAN_NO_BUNDLE is set/,
+    );
+  });
+
+  test('a stale init bundle is not used, and the container still runs', async () => {
+    // Record a different size for one input, as if a step had been rebuilt
+    // with tsc alone; put the real manifest back whatever happens.
+    const real = readFileSync(manifest, 'utf8');
+    const stale = JSON.parse(real) as {
+      inputs: { file: string; size: number }[];
+    };
+    const first = stale.inputs[0];
+    if (!first) throw new Error(`${manifest} lists no inputs`);
+    first.size += 1;
+    try {
+      writeFileSync(manifest, JSON.stringify(stale));
+      const out = await runTincan([
+        'run',
+        '--debug',
+        '--',
+        '/bin/sh',
+        '-c',
+        'echo ran',
+      ]);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toBe('ran\n');
+      expect(out.stderr).toContain(
+        `the init loads its modules one by one: ${path.resolve(dist, first.file)} changed since the bundle was built`,
+      );
+    } finally {
+      writeFileSync(manifest, real);
+    }
   });
 });

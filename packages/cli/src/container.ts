@@ -6,6 +6,7 @@ import { closeSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, RuntimeError, exitCodeOf, messageOf } from './errors';
 import { hintFor } from './hints';
+import { INIT_ENTRY, initBundleFile, initLaunch } from './init-files';
 import type { ContainerConfig, ParentContext, Runtime } from './layer';
 import {
   CLONE_FLAGS,
@@ -59,7 +60,6 @@ export function containerOwnerPid(id: string): number {
 }
 
 /** The init entry script the native stage execs. */
-export const INIT_ENTRY = path.join(__dirname, 'init-entry.js');
 
 /** How a container run ended. */
 export interface RunResult {
@@ -202,11 +202,19 @@ function cloneInit(runtime: Runtime, ctx: ParentContext, childFd: number) {
     flags |= layer.cloneFlags?.(config) ?? 0;
     links.push(...(layer.chain?.(config) ?? []));
   }
+  const launch = initLaunch();
+  // __filename is the bundle's when this module runs from the bundle.
+  ctx.log.debug(
+    `the parent runs from ${path.basename(__filename)}; ` +
+      (launch.unbundled
+        ? `the init loads its modules one by one: ${launch.unbundled}`
+        : `the init runs from ${path.basename(initBundleFile())}`),
+  );
   const plan: ChainPlan = {
     syncFd: childFd,
     links,
     path: process.execPath,
-    argv: [process.execPath, INIT_ENTRY, String(childFd)],
+    argv: [process.execPath, INIT_ENTRY, String(childFd), ...launch.args],
     env: [],
   };
 

@@ -3,6 +3,7 @@
 // order and finally execs the user's command.
 
 import { readSync, writeSync } from 'node:fs';
+import { BundledModules } from './bundle';
 import { EXIT, RuntimeError, messageOf } from './errors';
 import {
   INIT_PHASES,
@@ -58,9 +59,7 @@ export function runInit(fd: number): never {
 
     // Load every layer before any of them runs: after pivot_root the host
     // files these modules live in are out of reach.
-    const layers = config.initModules.map(
-      (file) => (require(file) as { initLayer: InitLayer }).initLayer,
-    );
+    const layers = config.initModules.map(loadInitLayer);
 
     const ctx: InitContext = {
       config,
@@ -86,6 +85,14 @@ export function runInit(fd: number): never {
   }
 }
 // #endregion run-init
+
+/** The init modules the init bundle holds, by their file in dist/. */
+export const bundledInitModules = new BundledModules();
+
+/** The init layer in `file`, from the bundle when it holds that module. */
+export function loadInitLayer(file: string): InitLayer {
+  return (bundledInitModules.load(file) as { initLayer: InitLayer }).initLayer;
+}
 
 function receiveConfig(fd: number): ContainerConfig {
   const buf = Buffer.alloc(MAX_MESSAGE);

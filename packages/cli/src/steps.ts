@@ -1,6 +1,7 @@
 // The tutorial's steps, in order. Each step's package exports `runtime`;
 // `tincan --step NAME` picks one, and the last one present is the default.
 
+import { BundledModules } from './bundle';
 import { UsageError } from './errors';
 import type { Runtime } from './layer';
 
@@ -24,9 +25,13 @@ export const STEPS: readonly StepInfo[] = [
   { number: 6, name: 'resources', packageName: '@tincan/resources' },
 ];
 
+/** The step packages the tincan bundle holds, by package name. */
+export const bundledRuntimes = new BundledModules();
+
 /** The steps whose packages are installed, first to last. */
 export function availableSteps(): StepInfo[] {
   return STEPS.filter((step) => {
+    if (bundledRuntimes.has(step.packageName)) return true;
     try {
       require.resolve(step.packageName);
       return true;
@@ -59,5 +64,6 @@ export function loadRuntime(step?: string): Runtime {
     return (require('./runtime') as { runtime: Runtime }).runtime;
   }
 
-  return (require(info.packageName) as { runtime: Runtime }).runtime;
+  return (bundledRuntimes.load(info.packageName) as { runtime: Runtime })
+    .runtime;
 }

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  INIT_ENTRY,
+  initLaunch,
   KOFFI_FILE,
   RuntimeError,
   addressOf,
@@ -252,7 +252,11 @@ export const namespacesLayer: Layer = {
       uid: outsideId(uidMap, 0) ?? 0,
       gid: outsideId(gidMap, 0) ?? 0,
     };
-    const files = [INIT_ENTRY, KOFFI_FILE, ...ctx.config.initModules];
+    const files = [
+      ...initLaunch().files,
+      KOFFI_FILE,
+      ...ctx.config.initModules,
+    ];
     for (const file of files) {
       const blocked = firstUnreachable(file, who);
       if (!blocked) continue;
