@@ -2,12 +2,11 @@
 // Section 2: where the time goes. Runs `tincan run --debug /bin/true`
 // several times and tables its debug lines: each line's time since tincan
 // started and the time since the line before, as medians over the runs.
-// The probe entry (probe-parent.js, probe-init.js) adds the init's Node
-// start and module loading, which tincan's own debug lines do not show.
+// The init's first debug lines (node started, entry script runs, init code
+// loaded) show its Node start and the loading of its code.
 
 'use strict';
 
-const { existsSync, readFileSync } = require('node:fs');
 const path = require('node:path');
 const {
   ROOT,
@@ -20,14 +19,6 @@ const {
 } = require('./lib');
 
 const LINE = /^tincan\[([^\]]+)\] \+\s*([\d.]+)ms (.*)$/;
-
-/** Whether the probe can be preloaded into this build of the cli. */
-function probeUsable() {
-  const file = path.join(ROOT, 'packages/cli/dist/container.js');
-  return (
-    existsSync(file) && /exports\.INIT_ENTRY/.test(readFileSync(file, 'utf8'))
-  );
-}
 
 /**
  * A debug line's text with the values that change between runs removed,
@@ -51,15 +42,26 @@ function shape(text) {
  */
 function measureModules(runs) {
   /** @type {Record<string, Record<string, number[]>>} */
-  const raw = { parent: {}, init: {} };
+  const raw = {
+    'parent bundle': {},
+    'init bundle': {},
+    'parent dist': {},
+    'init dist': {},
+  };
   for (let i = 0; i < runs; i++) {
-    for (const side of ['parent', 'init']) {
+    for (const key of Object.keys(raw)) {
+      const [side, mode] = key.split(' ');
       const { stdout } = timeRun(
-        [process.execPath, path.join(__dirname, 'modules-cpu.js'), side],
+        [
+          process.execPath,
+          path.join(__dirname, 'modules-cpu.js'),
+          side ?? '',
+          mode ?? '',
+        ],
         { capture: true },
       );
       const got = /** @type {Record<string, number>} */ (JSON.parse(stdout));
-      const into = raw[side] ?? {};
+      const into = raw[key] ?? {};
       for (const [name, ms] of Object.entries(got)) {
         (into[name] ??= []).push(ms);
       }
@@ -114,11 +116,8 @@ function parseRun(stderr) {
  * @param {string[]} extraArgs
  */
 function measurePhases(runs, extraArgs = []) {
-  const probe = probeUsable();
-  const pre = probe ? ['-r', path.join(__dirname, 'probe-parent.js')] : [];
   const argv = [
     process.execPath,
-    ...pre,
     TINCAN_BIN,
     'run',
     '--debug',
@@ -194,34 +193,28 @@ function measurePhases(runs, extraArgs = []) {
   };
   const isExec = (/** @type {{tag: string, text: string}} */ e) =>
     e.tag === 'init' && e.text.startsWith('execve(');
+  const isNodeStart = (/** @type {{tag: string, text: string}} */ e) =>
+    e.tag === 'init' && e.text === 'node started';
+  const isEntry = (/** @type {{tag: string, text: string}} */ e) =>
+    e.tag === 'init' && e.text.startsWith('entry script runs');
+  const isLoaded = (/** @type {{tag: string, text: string}} */ e) =>
+    e.tag === 'init' && e.text.startsWith('init code loaded');
+  const isConfig = (/** @type {{tag: string, text: string}} */ e) =>
+    e.tag === 'init' && e.text.endsWith('read the config');
   const spans = {
-    nodeBoot: span(
-      (e) => e.text === 'probe: node process started',
-      (e) => e.text.startsWith('probe: init entry script runs'),
-    ),
-    entryToExec: span(
-      (e) => e.text.startsWith('probe: init entry script runs'),
-      isExec,
-    ),
-    moduleLoading: span(
-      (e) => e.text.startsWith('probe: init entry script runs'),
-      (e) => / step init modules loaded/.test(e.text),
-    ),
-    nodeStartToExec: span(
-      (e) => e.text === 'probe: node process started',
-      isExec,
-    ),
-    configToExec: span(
-      (e) => e.tag === 'init' && e.text.endsWith('read the config'),
-      isExec,
-    ),
+    nodeBoot: span(isNodeStart, isEntry),
+    entryToExec: span(isEntry, isExec),
+    moduleLoading: span(isEntry, isLoaded),
+    waitForConfig: span(isLoaded, isConfig),
+    nodeStartToExec: span(isNodeStart, isExec),
+    configToExec: span(isConfig, isExec),
     execToReaped: span(
       isExec,
       (e) => / ended: /.test(e.text) && e.tag === 'parent:cli',
     ),
-    sentToNodeStart: span(
-      (e) => e.text.startsWith('sent the config'),
-      (e) => e.text === 'probe: node process started',
+    goToNodeStart: span(
+      (e) => e.tag === 'parent:cli' && e.text === 'sent the go byte',
+      isNodeStart,
     ),
   };
 
@@ -242,7 +235,6 @@ function measurePhases(runs, extraArgs = []) {
   return {
     runs,
     modules: measureModules(7),
-    probe,
     argv: argv.slice(1),
     rows,
     spans,
@@ -265,11 +257,6 @@ function reportPhases(phases) {
     console.log(`  failed: ${phases.error}`);
     return targets;
   }
-  if (!phases.probe) {
-    console.log(
-      '  (the probe entry could not be preloaded: no Node-start lines for the init)',
-    );
-  }
   console.log(
     table(
       ['at', '+delta', 'p90 delta', 'stage', 'debug line'],
@@ -288,15 +275,16 @@ function reportPhases(phases) {
     table(
       ['span', 'median', 'p10', 'p90'],
       [
-        ['config sent -> init Node process started', s.sentToNodeStart],
+        ['go byte sent -> init Node process started', s.goToNodeStart],
         ['init Node bootstrap (timeOrigin -> entry script)', s.nodeBoot],
         ['init JS: entry script -> execve', s.entryToExec],
-        ['  of which loading modules (koffi, cli, steps)', s.moduleLoading],
+        ['  of which loading its code (init code loaded)', s.moduleLoading],
+        ['  of which waiting for the config', s.waitForConfig],
         ['  of which setup: config received -> execve', s.configToExec],
         ...phases.layers.map(
           (l) =>
             /** @type {[string, ReturnType<typeof summarize>]} */ ([
-              `    of which ${l.tag}${phases.probe ? '' : ' (incl. loading its module)'}`,
+              `    of which ${l.tag}`,
               l,
             ]),
         ),
@@ -312,7 +300,7 @@ function reportPhases(phases) {
     ),
   );
   console.log(
-    '\n  Module loading, CPU ms (each side in a fresh Node, 7 times; a group excludes what earlier groups loaded)\n',
+    '\n  Code loading, CPU ms (each side in a fresh Node, 7 times; a group excludes what earlier groups loaded).\n  bundle: as tincan runs after npm run build; dist: the modules one by one (TINCAN_NO_BUNDLE=1)\n',
   );
   console.log(
     table(
@@ -320,9 +308,18 @@ function reportPhases(phases) {
       phases.modules.map((m) => [m.side, m.name, fix(m.min), fix(m.median)]),
     ),
   );
-  const work = s.entryToExec.n > 0 ? s.entryToExec : s.configToExec;
+  // The init's own work: loading its code, then config -> execve. Time it
+  // spends waiting for the config (the parent still moving it into its
+  // cgroups) is the parent's, not the init's.
+  const loadAndSetup = {
+    ...s.configToExec,
+    median: s.moduleLoading.median + s.configToExec.median,
+  };
+  const work = s.moduleLoading.n > 0 ? loadAndSetup : s.configToExec;
   const label =
-    s.entryToExec.n > 0 ? 'entry script -> execve' : 'config -> execve';
+    s.moduleLoading.n > 0
+      ? 'entry script -> code loaded, + config -> execve'
+      : 'config -> execve';
   targets.push({
     key: 'init',
     name: `init work (${label})`,

@@ -1,5 +1,5 @@
 // The parent's side of one container's life: prepare, clone through the
-// native stage, attach, send the config, relay the init's messages, forward
+// native stage, attach, go, join, send the config, relay the init's messages, forward
 // signals, wait, and clean up on every path.
 
 import { closeSync, writeSync } from 'node:fs';
@@ -171,6 +171,13 @@ async function startAndWait(
   }
 
   writeSync(parentFd, Buffer.from([GO_BYTE]));
+  ctx.log.debug('sent the go byte');
+  for (const layer of runtime.layers) {
+    await layer.join?.({
+      ...ctx,
+      log: ctx.log.child(`parent:${layer.name}`),
+    });
+  }
   writeSync(parentFd, encodeMessage(config));
   ctx.log.debug(`sent the config (${config.initModules.length} layers)`);
 

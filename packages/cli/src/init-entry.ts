@@ -4,14 +4,29 @@
 // fresh (see bundle.ts). Keep this module's imports small: every
 // millisecond here is paid on every container start.
 
+import { performance } from 'node:perf_hooks';
 import { INIT_BUNDLE_FLAG, initBundleFile } from './init-files';
 import { loadBundle } from './bundle';
 
 type InitModule = typeof import('./init');
 
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const entered = performance.now();
+const cpuEntered = cpuMs();
+
 const fd = Number(process.argv[2]);
-const init =
-  process.argv[3] === INIT_BUNDLE_FLAG
-    ? (loadBundle(initBundleFile()) as InitModule)
-    : (require('./init') as InitModule);
-init.runInit(fd);
+const bundled = process.argv[3] === INIT_BUNDLE_FLAG;
+const init = bundled
+  ? (loadBundle(initBundleFile()) as InitModule)
+  : (require('./init') as InitModule);
+
+init.runInit(fd, {
+  entered: performance.timeOrigin + entered,
+  cpuEntered,
+  loaded: performance.timeOrigin + performance.now(),
+  cpuLoaded: cpuMs(),
+  from: bundled ? 'init.bundle.js' : 'its modules in dist/',
+});

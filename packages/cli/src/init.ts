@@ -3,6 +3,7 @@
 // order and finally execs the user's command.
 
 import { readSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { BundledModules } from './bundle';
 import { EXIT, RuntimeError, messageOf } from './errors';
 import {
@@ -39,7 +40,7 @@ function send(fd: number, message: InitMessage): void {
  *
  * @see [Lesson 1: the init](../../../steps/01-cli/README.md#the-init)
  */
-export function runInit(fd: number): never {
+export function runInit(fd: number, startup?: InitStartup): never {
   let stage = 'init/start';
   try {
     // The chain armed the parent-death signal; arm it again in case a
@@ -55,6 +56,9 @@ export function runInit(fd: number): never {
     const writer = (record: LogRecord, level: 'debug' | 'warn'): void =>
       send(fd, { type: 'log', record, level });
     const log = createLogger('init', config.debug, writer);
+    if (startup && config.debug) {
+      for (const record of startupRecords(startup)) writer(record, 'debug');
+    }
     log.debug(`pid ${process.pid} read the config`);
 
     // Load every layer before any of them runs: after pivot_root the host
@@ -85,6 +89,42 @@ export function runInit(fd: number): never {
   }
 }
 // #endregion run-init
+
+/** What the init entry saw of its own start, for --debug. */
+export interface InitStartup {
+  /** epoch ms when the entry script began */
+  entered: number;
+  /** the process's CPU time then, in ms: Node's own start */
+  cpuEntered: number;
+  /** epoch ms when the init's code was loaded */
+  loaded: number;
+  /** the process's CPU time then, in ms */
+  cpuLoaded: number;
+  /** where the code came from */
+  from: string;
+}
+
+/**
+ * The init's start as debug lines, stamped with the times they happened:
+ * they show what a container start spends before the init has the config,
+ * which is mostly Node's own start.
+ */
+function startupRecords(s: InitStartup): LogRecord[] {
+  const ms = (n: number): string => n.toFixed(1);
+  return [
+    { time: performance.timeOrigin, text: 'node started' },
+    {
+      time: s.entered,
+      text: `entry script runs (cpu ${ms(s.cpuEntered)} ms)`,
+    },
+    {
+      time: s.loaded,
+      text:
+        `init code loaded from ${s.from} (${ms(s.loaded - s.entered)} ms, ` +
+        `cpu ${ms(s.cpuLoaded - s.cpuEntered)} ms)`,
+    },
+  ].map((r) => ({ tag: 'init', ...r }));
+}
 
 /** The init modules the init bundle holds, by their file in dist/. */
 export const bundledInitModules = new BundledModules();

@@ -132,6 +132,13 @@ export interface Layer {
   prepare?(ctx: ParentContext): void | Promise<void>;
   /** parent work after clone and before the init is told to go */
   attach?(ctx: ParentContext): void | Promise<void>;
+  /**
+   * parent work after the go byte and before the config. The init's Node
+   * is starting meanwhile, and nothing of the container's runs before the
+   * init has the config, so work that must precede the command but not the
+   * init's start goes here, off the start's critical path.
+   */
+  join?(ctx: ParentContext): void | Promise<void>;
   /** parent work after the container's init has exited, before cleanup */
   finish?(ctx: ParentContext, status: WaitStatus): void | Promise<void>;
   /** lines this layer adds to `tincan check` */

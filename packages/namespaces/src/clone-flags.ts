@@ -4,8 +4,9 @@ import { CLONE_FLAGS } from '@tincan/cli';
 
 /**
  * The namespaces the init is cloned into. The cgroup namespace is not
- * here: it is made in the native stage after the parent has moved the
- * child into its cgroup, so that the container sees that cgroup as `/`.
+ * here: the init makes it once it has the config, which the parent sends
+ * only after it has moved the init into its cgroup, so that the container
+ * sees that cgroup as `/`.
  */
 export const NAMESPACE_CLONE_FLAGS =
   (CLONE_FLAGS.CLONE_NEWUSER ?? 0) |
@@ -15,7 +16,7 @@ export const NAMESPACE_CLONE_FLAGS =
   (CLONE_FLAGS.CLONE_NEWIPC ?? 0) |
   (CLONE_FLAGS.CLONE_NEWNET ?? 0);
 
-/** CLONE_NEWCGROUP, for unshare(2) in the native stage. */
+/** CLONE_NEWCGROUP, for unshare(2) in the init. */
 export const CLONE_NEWCGROUP = CLONE_FLAGS.CLONE_NEWCGROUP ?? 0x02000000;
 
 /** Every namespace type, its clone flag and its /proc/PID/ns name. */

@@ -21,6 +21,8 @@ import {
 import { namespacesSection } from './section';
 import { interfaceUp } from './loopback';
 import { sethostname } from './sethostname';
+import { CLONE_NEWCGROUP } from './clone-flags';
+import { unshare } from './unshare';
 
 const SIGKILL = 9;
 
@@ -35,6 +37,14 @@ export const initLayer: InitLayer = {
       const problem = identityProblem(status, fullCapabilitySet());
       if (problem) throw new RuntimeError(`namespaces: ${problem}`);
       ctx.log.debug(`uid 0, gid 0, CapEff ${status.capEff.toString(16)}`);
+
+      // A cgroup namespace is rooted where its creator stands. The parent
+      // moves the init into the container's cgroup (step 6) before it
+      // sends the config, so made now, the namespace shows that cgroup as
+      // "/". Made before (by clone, or in the native stage), it would show
+      // the cgroups tincan itself runs in.
+      withContext('namespaces', () => unshare(CLONE_NEWCGROUP));
+      ctx.log.debug('unshare(CLONE_NEWCGROUP)');
 
       withContext('namespaces', () => sethostname(hostname));
       ctx.log.debug(`sethostname(${JSON.stringify(hostname)})`);

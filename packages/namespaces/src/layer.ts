@@ -24,11 +24,7 @@ import {
   type RawOptions,
 } from '@tincan/cli';
 import { Option, type Command } from 'commander';
-import {
-  CLONE_NEWCGROUP,
-  NAMESPACE_CLONE_FLAGS,
-  NAMESPACE_TYPES,
-} from './clone-flags';
+import { NAMESPACE_CLONE_FLAGS, NAMESPACE_TYPES } from './clone-flags';
 import { generateHostname, validateHostname } from './hostname';
 import {
   findInPath,
@@ -229,11 +225,6 @@ export const namespacesLayer: Layer = {
   // to change every thread it knows of, and the child has inherited the
   // list of Node's threads but none of the threads - it can hang there.
   chain: () => [
-    {
-      fn: 'unshare',
-      args: [CLONE_NEWCGROUP],
-      show: 'unshare(CLONE_NEWCGROUP)',
-    },
     {
       fn: 'syscall',
       args: [SYS.setresgid, 0, 0, 0],

@@ -197,15 +197,19 @@ export const resourcesLayer: Layer = {
 
   prepare: (ctx) => withContext('resources', () => prepare(ctx)),
 
-  // #region attach-hook
-  attach(ctx) {
+  // #region join-hook
+  // After the go byte: on cgroup v1 the first write to a cgroup.procs can
+  // wait ~10 ms for an RCU grace period, and the init's Node start hides
+  // that wait. The init runs nothing of the container's until it has the
+  // config, which the parent sends only after this.
+  join(ctx) {
     withContext('resources', () => {
       const pid = ctx.pid;
-      if (pid === undefined) throw new Error('attach before clone');
+      if (pid === undefined) throw new Error('join before clone');
       cgroupsOf(ctx)?.attach(pid);
     });
   },
-  // #endregion attach-hook
+  // #endregion join-hook
 
   finish(ctx) {
     if (!section.get(ctx.config).stats) return;
