@@ -175,7 +175,46 @@ export function ownCgroupDirs(): string[] {
   return [...dirs];
 }
 
-/** What tincan might leave on the host: mounts, temp dirs, cgroups. */
+/** The parent pid of `pid`, or undefined when it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name in parentheses may hold spaces: split after it
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `name` (a cgroup, temp dir or mount path) belongs to a container
+ * that another tincan, not started by this test process, still runs: on a
+ * shared machine someone else's containers are not this suite's leftovers.
+ * A container id ends in its tincan's pid (newContainerId).
+ */
+export function othersLiveContainer(name: string): boolean {
+  const m = /tincan-[0-9a-f]{6}([0-9a-f]{6})(?![0-9a-f])/.exec(name);
+  if (!m) return false;
+  const owner = parseInt(m[1] ?? '', 16);
+  let pid: number | undefined = owner;
+  for (let hops = 0; pid !== undefined && pid > 1 && hops < 64; hops++) {
+    if (pid === process.pid) return false;
+    pid = parentOf(pid);
+  }
+  // not ours; it counts as someone else's only while that tincan runs
+  if (pid === undefined) return false;
+  try {
+    return readFileSync(`/proc/${owner}/cmdline`, 'utf8').includes('tincan');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What tincan might leave on the host: mounts, temp dirs, cgroups. Those of
+ * containers another tincan still runs are not counted (see
+ * othersLiveContainer).
+ */
 export function hostTraces(): {
   mounts: string[];
   tmp: string[];
@@ -202,5 +241,10 @@ export function hostTraces(): {
     }
   };
   for (const dir of ownCgroupDirs()) walk(dir, 0);
-  return { mounts, tmp, cgroups: [...new Set(cgroups)] };
+  const mine = (name: string): boolean => !othersLiveContainer(name);
+  return {
+    mounts: mounts.filter(mine),
+    tmp: tmp.filter(mine),
+    cgroups: [...new Set(cgroups)].filter(mine),
+  };
 }

@@ -44,6 +44,7 @@ export function manifestFile(bundle: string): string {
   return bundle.replace(/\.js$/, '.json');
 }
 
+// #region bundle-staleness
 /**
  * Why `bundle` cannot stand in for its modules, or `undefined` when it can:
  * it exists and every input still has its recorded size and mtime.
@@ -72,6 +73,7 @@ export function bundleStaleness(bundle: string): string | undefined {
   }
   return undefined;
 }
+// #endregion bundle-staleness
 
 /**
  * Compile `bundle` (with `cachedData`, V8's code cache for it, when given)
