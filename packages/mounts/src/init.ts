@@ -18,9 +18,7 @@ import {
   closeSync,
   fstatSync,
   lstatSync,
-  mkdirSync,
   readlinkSync,
-  symlinkSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +33,7 @@ import {
   mount,
   mountFlagsOf,
   MOUNT_ATTR,
-  mountSetattrRecursive,
+  mountSetattr,
   MS_BIND,
   MS_NODEV,
   MS_NOEXEC,
@@ -57,8 +55,10 @@ import {
   O_WRONLY,
   openat,
   openBeneath,
+  tryMkdirat,
   tryOpenatMode,
   tryOpenBeneath,
+  trySymlinkat,
 } from './openat2';
 import { AT_REMOVEDIR, switchRoot, unlinkat } from './pivot-root';
 import { resolveInRoot, type FsView } from './resolve';
@@ -67,6 +67,7 @@ const settings = configSection<MountsSettings>('mounts');
 
 const AT_FDCWD = -100;
 const ENOENT = 2;
+const EEXIST = 17;
 const RO_NOSUID_NODEV = MS_RDONLY | MS_NOSUID | MS_NODEV;
 
 /** The host's filesystem, as resolveInRoot sees it. */
@@ -85,6 +86,13 @@ interface NewRoot {
   dir: string;
   fd: number;
   log: Logger;
+  /**
+   * Directories opened to create things in, by their path inside the
+   * root (no symlinks on it), kept for the next step: /etc gets six files
+   * and /dev a dozen entries. A mount on one, or above it, covers what
+   * its fd refers to, so mountOn forgets those.
+   */
+  dirs: Map<string, number>;
   /** the first masked directory and file: later masks bind them */
   maskedDir?: string;
   maskedFile?: string;
@@ -119,8 +127,8 @@ export function setupRoot(ctx: InitContext): void {
   // umask back.
   const umask = process.umask(0);
   const fd = openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const root: NewRoot = { dir, fd, log, dirs: new Map() };
   try {
-    const root: NewRoot = { dir, fd, log };
     for (const step of mountPlan(s)) {
       try {
         runStep(root, step);
@@ -132,6 +140,7 @@ export function setupRoot(ctx: InitContext): void {
       }
     }
   } finally {
+    for (const dirFd of root.dirs.values()) closeSync(dirFd);
     closeSync(fd);
     process.umask(umask);
   }
@@ -210,49 +219,44 @@ function doMount(
 function runStep(root: NewRoot, step: MountStep): void {
   switch (step.op) {
     case 'mkdir':
-      closeSync(ensure(root, step.path, 'dir', step.mode).fd);
+      makeDir(root, step.path, step.mode);
       return;
     case 'symlink': {
       const parent = openParent(root, step.path);
-      const file = inside(parent, step.path);
-      try {
-        symlinkSync(step.link, `/proc/self/fd/${parent.fd}/${baseName(file)}`);
-      } finally {
-        closeSync(parent.fd);
+      const made = inside(parent, step.path);
+      const err = trySymlinkat(step.link, parent.fd, baseName(made));
+      if (err < 0) {
+        throw new SyscallError('symlinkat', -err, [
+          q(step.link),
+          q(hostPath(root, made)),
+        ]);
       }
       debug(
         root.log,
-        () => `symlink(${q(step.link)}, ${q(hostPath(root, file))})`,
+        () => `symlink(${q(step.link)}, ${q(hostPath(root, made))})`,
       );
       return;
     }
     case 'write': {
       // O_EXCL: a new file, never a symlink followed at the end.
-      const fd = create(
+      const file = create(
         root,
         step.path,
         O_WRONLY | O_CREAT | O_EXCL,
         step.mode,
       );
       try {
-        writeSync(fd.fd, step.content);
+        writeSync(file.fd, step.content);
       } finally {
-        closeSync(fd.fd);
+        closeSync(file.fd);
       }
-      debug(root.log, () => `write ${hostPath(root, fd.path)}`);
+      debug(root.log, () => `write ${hostPath(root, file.path)}`);
       return;
     }
     case 'mount': {
       const target = ensure(root, step.target, 'dir', 0o755);
       try {
-        doMount(
-          root.log,
-          step.source,
-          fdTarget(target.fd, hostPath(root, target.path)),
-          step.fstype,
-          step.flags,
-          step.data ?? null,
-        );
+        mountOn(root, step.source, target, step.fstype, step.flags, step.data);
       } catch (err) {
         if (step.fallbackBind === undefined) throw err;
         // sysfs needs a network namespace owned by the container's user
@@ -318,25 +322,20 @@ function mask(root: NewRoot, target: string): void {
     return;
   }
   try {
-    const at = fdTarget(found.fd, hostPath(root, found.path));
     if (found.kind === 'dir') {
       if (root.maskedDir !== undefined) {
-        doMount(root.log, hostPath(root, root.maskedDir), at, null, MS_BIND);
+        const first = hostPath(root, root.maskedDir);
+        mountOn(root, first, found, null, MS_BIND);
         return;
       }
-      doMount(
-        root.log,
-        'tmpfs',
-        at,
-        'tmpfs',
-        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        'mode=0555,size=4k',
-      );
+      const flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+      mountOn(root, 'tmpfs', found, 'tmpfs', flags, 'mode=0555,size=4k');
       root.maskedDir = found.path;
       return;
     }
     if (root.maskedFile !== undefined) {
-      doMount(root.log, hostPath(root, root.maskedFile), at, null, MS_BIND);
+      const first = hostPath(root, root.maskedFile);
+      mountOn(root, first, found, null, MS_BIND);
       return;
     }
     const devNull = hostPath(root, '/dev/null');
@@ -347,6 +346,28 @@ function mask(root: NewRoot, target: string): void {
   }
 }
 // #endregion mask
+
+/**
+ * Mount onto the opened `target`, and forget the directory fds the new
+ * mount covers: the target's own, and any below it.
+ */
+function mountOn(
+  root: NewRoot,
+  source: string | MountTarget,
+  target: Opened,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  const at = fdTarget(target.fd, hostPath(root, target.path));
+  doMount(root.log, source, at, fstype, flags, data);
+  for (const [dir, fd] of root.dirs) {
+    if (dir === target.path || dir.startsWith(`${target.path}/`)) {
+      closeSync(fd);
+      root.dirs.delete(dir);
+    }
+  }
+}
 
 /**
  * Bind `source` onto the opened `target`, then add `flags` to the new
@@ -360,13 +381,11 @@ function bind(
   recursive: boolean,
   flags: number,
 ): void {
-  const shown = hostPath(root, target.path);
-  const at = fdTarget(target.fd, shown);
-  doMount(root.log, source, at, null, MS_BIND | (recursive ? MS_REC : 0));
+  mountOn(root, source, target, null, MS_BIND | (recursive ? MS_REC : 0));
   if (flags === 0) return;
   const top = openBeneath(root.fd, target.path);
   try {
-    setFlags(root.log, top, shown, flags, recursive);
+    setFlags(root.log, top, hostPath(root, target.path), flags, recursive);
   } finally {
     closeSync(top);
   }
@@ -376,8 +395,9 @@ function bind(
 /**
  * Add `flags` to the mount `fd` is on (and, when `recursive`, to every
  * mount below it). A bind ignores most flags, so they come afterwards.
- * mount_setattr(2) reaches submounts, which a remount never does: without
- * it, `-a /srv:/srv:ro` would leave anything mounted under /srv writable.
+ * mount_setattr(2) only sets flags, and with AT_RECURSIVE it reaches
+ * submounts, which a remount never does: without it, `-a /srv:/srv:ro`
+ * would leave anything mounted under /srv writable.
  */
 function setFlags(
   log: Logger,
@@ -386,14 +406,13 @@ function setFlags(
   flags: number,
   recursive: boolean,
 ): void {
-  if (recursive && haveMountSetattr) {
+  if (haveMountSetattr) {
     try {
-      mountSetattrRecursive(fd, shown, flags);
-      debug(
-        log,
-        () =>
-          `mount_setattr(${q(shown)}, AT_RECURSIVE, ${flagNames(flags & 0xf, MOUNT_ATTR)})`,
-      );
+      mountSetattr(fd, shown, flags, recursive);
+      debug(log, () => {
+        const how = recursive ? ', AT_RECURSIVE' : '';
+        return `mount_setattr(${q(shown)}${how}, ${flagNames(flags & 0xf, MOUNT_ATTR)})`;
+      });
       return;
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'ENOSYS') throw err;
@@ -420,12 +439,14 @@ let haveMountSetattr = true;
  * nearly every path of an image: RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS makes
  * the kernel check what resolveInRoot would. When it refuses (a symlink
  * on the way, or no openat2), resolveInRoot walks the path the way the
- * container will see it, and explains what it finds wrong.
+ * container will see it, and explains what it finds wrong. `followLast`
+ * lets the last component be a symlink, for a directory to create in.
  */
 function lookup(
   root: NewRoot,
   target: string,
   kind?: 'dir',
+  followLast = false,
 ): Opened | undefined {
   const fd = tryOpenBeneath(root.fd, target, kind ? O_DIRECTORY : 0);
   if (fd !== undefined && fd >= 0) {
@@ -433,7 +454,7 @@ function lookup(
     return { fd, path: target, kind: isDir ? 'dir' : 'file' };
   }
   if (fd === -ENOENT) return undefined;
-  const found = resolveInRoot(root.dir, target, hostFs);
+  const found = resolveInRoot(root.dir, target, hostFs, followLast);
   if (found.kind === undefined) return undefined;
   return {
     fd: openBeneath(root.fd, found.path),
@@ -460,29 +481,41 @@ function ensure(
       `${found.path}: exists and is not a ${kind === 'dir' ? 'directory' : 'file'}`,
     );
   }
-  if (kind === 'file') {
-    const made = create(root, target, O_WRONLY | O_CREAT | O_EXCL, mode);
-    debug(
-      root.log,
-      () => `create ${hostPath(root, made.path)} ${mode.toString(8)}`,
-    );
-    return made;
+  if (kind === 'dir') {
+    const made = makeDir(root, target, mode);
+    return { fd: openBeneath(made.parent, made.name), path: made.path, kind };
   }
+  const made = create(root, target, O_WRONLY | O_CREAT | O_EXCL, mode);
+  debug(
+    root.log,
+    () => `create ${hostPath(root, made.path)} ${mode.toString(8)}`,
+  );
+  return made;
+}
 
+/**
+ * mkdir `target` inside the root, in its parent directory; nothing
+ * happens when it is a directory already.
+ */
+function makeDir(
+  root: NewRoot,
+  target: string,
+  mode: number,
+): { parent: number; name: string; path: string } {
   const parent = openParent(root, target);
+  const name = baseName(target);
   const made = inside(parent, target);
-  try {
-    mkdirSync(`/proc/self/fd/${parent.fd}/${baseName(made)}`, { mode });
-  } catch (err) {
-    closeSync(parent.fd);
-    throw createError(root, made, (err as NodeJS.ErrnoException).code, err);
+  const err = tryMkdirat(parent.fd, name, mode);
+  if (err === -EEXIST) {
+    const found = lookup(root, made, 'dir');
+    if (found !== undefined) closeSync(found.fd);
+    if (found?.kind !== 'dir')
+      throw new Error(`${made}: exists and is not a directory`);
+    return { parent: parent.fd, name, path: made };
   }
-  try {
-    debug(root.log, () => `mkdir ${hostPath(root, made)} ${mode.toString(8)}`);
-    return { fd: openBeneath(parent.fd, baseName(made)), path: made, kind };
-  } finally {
-    closeSync(parent.fd);
-  }
+  if (err < 0) throw createError(root, made, errnoName(-err));
+  debug(root.log, () => `mkdir ${hostPath(root, made)} ${mode.toString(8)}`);
+  return { parent: parent.fd, name, path: made };
 }
 
 /** Create the file `target` inside the root with openat(`flags`). */
@@ -494,46 +527,41 @@ function create(
 ): Opened {
   const parent = openParent(root, target);
   const made = inside(parent, target);
-  let fd: number;
-  try {
-    fd = tryOpenatMode(parent.fd, baseName(made), flags | O_CLOEXEC, mode);
-  } finally {
-    closeSync(parent.fd);
-  }
+  const fd = tryOpenatMode(parent.fd, baseName(made), flags | O_CLOEXEC, mode);
   if (fd < 0) throw createError(root, made, errnoName(-fd));
   return { fd, path: made, kind: 'file' };
 }
 
-function createError(
-  root: NewRoot,
-  made: string,
-  code = 'failed',
-  cause?: unknown,
-): Error {
+function createError(root: NewRoot, made: string, code: string): Error {
   const hint =
     code === 'EACCES' || code === 'EPERM'
       ? ` (the container's root may not write in this root filesystem: create ${made} in it first)`
       : '';
-  return new Error(`create ${hostPath(root, made)}: ${code}${hint}`, {
-    cause,
-  });
+  return new Error(`create ${hostPath(root, made)}: ${code}${hint}`);
 }
 
-/** The directory that holds `target`, opened; symlinks to it followed. */
+/**
+ * The directory that holds `target`, opened (symlinks to it followed
+ * inside the root). The fd belongs to root.dirs: callers never close it.
+ */
 function openParent(root: NewRoot, target: string): Opened {
   const dir = path.posix.dirname(target);
-  const fd = tryOpenBeneath(root.fd, dir, O_DIRECTORY);
-  if (fd !== undefined && fd >= 0) return { fd, path: dir, kind: 'dir' };
-  const parent =
-    fd === -ENOENT ? undefined : resolveInRoot(root.dir, dir, hostFs, true);
-  if (parent?.kind !== 'dir') {
+  if (dir === '/') return { fd: root.fd, path: '/', kind: 'dir' };
+  const kept = root.dirs.get(dir);
+  if (kept !== undefined) return { fd: kept, path: dir, kind: 'dir' };
+
+  const found = lookup(root, dir, 'dir', true);
+  if (found === undefined || found.kind !== 'dir') {
+    if (found !== undefined) closeSync(found.fd);
     throw new Error(`${dir}: no such directory in the root`);
   }
-  return {
-    fd: openBeneath(root.fd, parent.path),
-    path: parent.path,
-    kind: 'dir',
-  };
+  const known = root.dirs.get(found.path);
+  if (known !== undefined) {
+    closeSync(found.fd);
+    return { ...found, fd: known };
+  }
+  root.dirs.set(found.path, found.fd);
+  return found;
 }
 
 /** The path of `target`'s last component inside its opened parent. */

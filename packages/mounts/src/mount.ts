@@ -191,14 +191,16 @@ const AT_RECURSIVE = 0x8000;
 const syscallC = libc.func('long syscall(long number, ...)');
 
 /**
- * mount_setattr(2) on the mount `fd` refers to and every mount below it:
- * sets `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC) and clears
- * nothing, so the flags the kernel locked stay as they are. Linux 5.12.
+ * mount_setattr(2) on the mount `fd` refers to, and with `recursive` on
+ * every mount below it: sets `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV,
+ * MS_NOEXEC) and clears nothing, so the flags the kernel locked stay as
+ * they are. Linux 5.12.
  */
-export function mountSetattrRecursive(
+export function mountSetattr(
   fd: number,
   shown: string,
   flags: number,
+  recursive: boolean,
 ): void {
   const attr = Buffer.alloc(32); // struct mount_attr
   attr.writeBigUInt64LE(BigInt(flags & 0xf), 0);
@@ -210,7 +212,7 @@ export function mountSetattrRecursive(
       'const char *',
       '',
       'unsigned int',
-      AT_EMPTY_PATH | AT_RECURSIVE,
+      AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
       'void *',
       attr,
       'size_t',
@@ -220,7 +222,7 @@ export function mountSetattrRecursive(
   if (ret === -1) {
     throw new SyscallError('mount_setattr', koffi.errno(), [
       q(shown),
-      'AT_EMPTY_PATH|AT_RECURSIVE',
+      recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH',
       `{attr_set=${flagNames(flags & 0xf, MOUNT_ATTR)}}`,
     ]);
   }

@@ -65,9 +65,10 @@ export function tryOpenat2(
   flags: number,
   resolve: number,
 ): number {
-  const how = Buffer.alloc(24); // struct open_how { flags, mode, resolve }
-  how.writeBigUInt64LE(BigInt(flags), 0);
-  how.writeBigUInt64LE(BigInt(resolve), 16);
+  // struct open_how { u64 flags, mode, resolve }: every bit tincan uses
+  // sits in the low halves, and the high halves stay zero.
+  openHow.writeUInt32LE(flags >>> 0, 0);
+  openHow.writeUInt32LE(resolve >>> 0, 16);
   const fd = Number(
     syscallC(
       SYS_OPENAT2,
@@ -76,13 +77,15 @@ export function tryOpenat2(
       'const char *',
       file,
       'void *',
-      how,
+      openHow,
       'size_t',
-      how.length,
+      openHow.length,
     ),
   );
   return fd === -1 ? -koffi.errno() : fd;
 }
+
+const openHow = Buffer.alloc(24);
 
 /** openat2(2): `path` relative to `dirfd`, with `resolve` flags. */
 export function openat2(
@@ -119,6 +122,27 @@ export function tryOpenatMode(
 ): number {
   const fd = Number(openatC(dirfd, file, flags, 'unsigned int', mode));
   return fd === -1 ? -koffi.errno() : fd;
+}
+
+const mkdiratC = libc.func(
+  'int mkdirat(int dirfd, const char *path, unsigned int mode)',
+);
+const symlinkatC = libc.func(
+  'int symlinkat(const char *target, int dirfd, const char *path)',
+);
+
+/** mkdirat(2): 0, or -errno. */
+export function tryMkdirat(dirfd: number, name: string, mode: number): number {
+  return Number(mkdiratC(dirfd, name, mode)) === -1 ? -koffi.errno() : 0;
+}
+
+/** symlinkat(2): 0, or -errno. */
+export function trySymlinkat(
+  link: string,
+  dirfd: number,
+  name: string,
+): number {
+  return Number(symlinkatC(link, dirfd, name)) === -1 ? -koffi.errno() : 0;
 }
 
 /** How every target inside the new root is opened. */
