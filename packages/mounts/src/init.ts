@@ -61,7 +61,7 @@ import {
   trySymlinkat,
 } from './openat2';
 import { AT_REMOVEDIR, switchRoot, unlinkat } from './pivot-root';
-import { resolveInRoot, type FsView } from './resolve';
+import { covers, resolveInRoot, type FsView } from './resolve';
 
 const settings = configSection<MountsSettings>('mounts');
 
@@ -362,7 +362,7 @@ function mountOn(
   const at = fdTarget(target.fd, hostPath(root, target.path));
   doMount(root.log, source, at, fstype, flags, data);
   for (const [dir, fd] of root.dirs) {
-    if (dir === target.path || dir.startsWith(`${target.path}/`)) {
+    if (covers(target.path, dir)) {
       closeSync(fd);
       root.dirs.delete(dir);
     }
@@ -481,27 +481,31 @@ function ensure(
       `${found.path}: exists and is not a ${kind === 'dir' ? 'directory' : 'file'}`,
     );
   }
+  // What was made is opened again from the root, like any mount target:
+  // had its directory been moved meanwhile, the open fails.
   if (kind === 'dir') {
     const made = makeDir(root, target, mode);
-    return { fd: openBeneath(made.parent, made.name), path: made.path, kind };
+    return { fd: openBeneath(root.fd, made), path: made, kind };
   }
   const made = create(root, target, O_WRONLY | O_CREAT | O_EXCL, mode);
+  closeSync(made.fd);
   debug(
     root.log,
     () => `create ${hostPath(root, made.path)} ${mode.toString(8)}`,
   );
-  return made;
+  return { fd: openBeneath(root.fd, made.path), path: made.path, kind };
 }
 
 /**
  * mkdir `target` inside the root, in its parent directory; nothing
  * happens when it is a directory already.
  */
-function makeDir(
-  root: NewRoot,
-  target: string,
-  mode: number,
-): { parent: number; name: string; path: string } {
+/**
+ * mkdir `target` in its parent inside the root (mkdirat never follows a
+ * symlink at the end); nothing happens when it is a directory already.
+ * Returns where it is.
+ */
+function makeDir(root: NewRoot, target: string, mode: number): string {
   const parent = openParent(root, target);
   const name = baseName(target);
   const made = inside(parent, target);
@@ -511,11 +515,11 @@ function makeDir(
     if (found !== undefined) closeSync(found.fd);
     if (found?.kind !== 'dir')
       throw new Error(`${made}: exists and is not a directory`);
-    return { parent: parent.fd, name, path: made };
+    return made;
   }
   if (err < 0) throw createError(root, made, errnoName(-err));
   debug(root.log, () => `mkdir ${hostPath(root, made)} ${mode.toString(8)}`);
-  return { parent: parent.fd, name, path: made };
+  return made;
 }
 
 /** Create the file `target` inside the root with openat(`flags`). */
