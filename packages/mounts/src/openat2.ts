@@ -151,8 +151,11 @@ const BENEATH =
   RESOLVE.RESOLVE_NO_SYMLINKS |
   RESOLVE.RESOLVE_NO_MAGICLINKS;
 
+/** `rel` without its leading slashes: openat2 takes it relative to a fd. */
 function relative(rel: string): string {
-  return rel.replace(/^\/+/, '') || '.';
+  let start = 0;
+  while (rel.charCodeAt(start) === 0x2f) start++;
+  return start === rel.length ? '.' : rel.slice(start);
 }
 
 // #region open-beneath
