@@ -1,7 +1,7 @@
 // mount(2), umount2(2) and statfs(2): the calls every other file of this
 // step is built from. Flags are named in every error and debug line.
 
-import { check, flagNames, koffi, libc, q } from '@tincan/cli';
+import { check, flagNames, koffi, libc, q, SyscallError } from '@tincan/cli';
 
 /** mount(2) flags tincan uses, named as in <sys/mount.h>. */
 export const MS: Readonly<Record<string, number>> = {
@@ -84,21 +84,40 @@ export function formatMount(
 }
 
 // #region mount
-/** mount(2); `target` may be an fd path, shown as `target.shown`. */
+/**
+ * mount(2). `source` and `target` may be fd paths (`/proc/self/fd/N`),
+ * shown as the path they stand for.
+ */
 export function mount(
-  source: string | null,
+  source: string | MountTarget | null,
   target: string | MountTarget,
   fstype: string | null,
   flags: number,
   data: string | null = null,
 ): void {
-  const { path, shown } =
-    typeof target === 'string' ? { path: target, shown: target } : target;
-  check('mount', formatMount(source, shown, fstype, flags, data), () =>
-    Number(mountC(source, path, fstype, flags, data)),
-  );
+  const from = typeof source === 'string' ? source : (source?.path ?? null);
+  const to = typeof target === 'string' ? target : target.path;
+  if (Number(mountC(from, to, fstype, flags, data)) === -1) {
+    // errno first: the arguments are formatted only for the error.
+    throw new SyscallError(
+      'mount',
+      koffi.errno(),
+      formatMount(
+        source === null ? null : shownPath(source),
+        shownPath(target),
+        fstype,
+        flags,
+        data,
+      ),
+    );
+  }
 }
 // #endregion mount
+
+/** How a mount argument is shown: the path it stands for. */
+export function shownPath(arg: string | MountTarget): string {
+  return typeof arg === 'string' ? arg : arg.shown;
+}
 
 /** umount2(2). */
 export function umount2(target: string, flags: number): void {
@@ -172,39 +191,39 @@ const AT_RECURSIVE = 0x8000;
 const syscallC = libc.func('long syscall(long number, ...)');
 
 /**
- * mount_setattr(2) on the mount `fd` refers to and every mount below it:
- * sets `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC) and clears
- * nothing, so the flags the kernel locked stay as they are. Linux 5.12.
+ * mount_setattr(2) on the mount `fd` refers to, and with `recursive` on
+ * every mount below it: sets `flags` (MS_RDONLY, MS_NOSUID, MS_NODEV,
+ * MS_NOEXEC) and clears nothing, so the flags the kernel locked stay as
+ * they are. Linux 5.12.
  */
-export function mountSetattrRecursive(
+export function mountSetattr(
   fd: number,
   shown: string,
   flags: number,
+  recursive: boolean,
 ): void {
   const attr = Buffer.alloc(32); // struct mount_attr
   attr.writeBigUInt64LE(BigInt(flags & 0xf), 0);
-  check(
-    'mount_setattr',
-    [
-      q(shown),
-      'AT_EMPTY_PATH|AT_RECURSIVE',
-      `{attr_set=${flagNames(flags & 0xf, MOUNT_ATTR)}}`,
-    ],
-    () =>
-      Number(
-        syscallC(
-          SYS_MOUNT_SETATTR,
-          'int',
-          fd,
-          'const char *',
-          '',
-          'unsigned int',
-          AT_EMPTY_PATH | AT_RECURSIVE,
-          'void *',
-          attr,
-          'size_t',
-          attr.length,
-        ),
-      ),
+  const ret = Number(
+    syscallC(
+      SYS_MOUNT_SETATTR,
+      'int',
+      fd,
+      'const char *',
+      '',
+      'unsigned int',
+      AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+      'void *',
+      attr,
+      'size_t',
+      attr.length,
+    ),
   );
+  if (ret === -1) {
+    throw new SyscallError('mount_setattr', koffi.errno(), [
+      q(shown),
+      recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH',
+      `{attr_set=${flagNames(flags & 0xf, MOUNT_ATTR)}}`,
+    ]);
+  }
 }

@@ -1,4 +1,4 @@
-import { resolveInRoot, UnsafePathError, type FsView } from './resolve';
+import { covers, resolveInRoot, UnsafePathError, type FsView } from './resolve';
 
 /** A fake filesystem under /r: dirs, files and symlinks by path. */
 function fakeFs(entries: Record<string, string>): FsView {
@@ -93,5 +93,19 @@ describe('resolveInRoot', () => {
 
   test('relative targets are refused', () => {
     expect(() => resolveInRoot('/r', 'proc', fs)).toThrow(/not an absolute/);
+  });
+});
+
+describe('covers', () => {
+  test('a mount covers its own path and everything below it', () => {
+    expect(covers('/dev', '/dev')).toBe(true);
+    expect(covers('/dev', '/dev/pts')).toBe(true);
+    expect(covers('/', '/etc')).toBe(true);
+  });
+
+  test('siblings, parents and look-alike names are not covered', () => {
+    expect(covers('/dev/null', '/dev')).toBe(false);
+    expect(covers('/dev', '/devices')).toBe(false);
+    expect(covers('/dev/pts', '/dev/shm')).toBe(false);
   });
 });

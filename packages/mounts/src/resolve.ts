@@ -101,3 +101,13 @@ export function resolveInRoot(
   };
 }
 // #endregion resolve-in-root
+
+/**
+ * Whether a mount on `mountPoint` covers `dir`: the same path or one below
+ * it, both resolved inside the root. An fd opened on a covered directory
+ * still names the directory underneath, not what the container will see.
+ */
+export function covers(mountPoint: string, dir: string): boolean {
+  if (mountPoint === '/') return true;
+  return dir === mountPoint || dir.startsWith(`${mountPoint}/`);
+}
