@@ -260,8 +260,9 @@ async function relayInit(
     }
     if (data.length === 0) break;
     const message = decodeMessage<InitMessage>(data);
-    if (message.type === 'log') writer(message.record, message.level);
-    else if (message.type === 'error') {
+    if (message.type === 'log') {
+      for (const line of message.lines) writer(line.record, line.level);
+    } else if (message.type === 'error') {
       failure = {
         message: `${message.stage}: ${message.message}`,
         exitCode: message.exitCode,

@@ -33,6 +33,22 @@ function send(fd: number, message: InitMessage): void {
   }
 }
 
+/** Log lines not yet sent to the parent. */
+const pending: { record: LogRecord; level: 'debug' | 'warn' }[] = [];
+
+/** Lines per message at most; a phase rarely writes more than 70. */
+const LOG_BATCH = 256;
+
+/**
+ * Send the pending log lines as one message. A message per line would cost
+ * a wake-up of the parent each (a phase of 70 mounts logged 70 times), and
+ * on a busy machine the init would wait for the parent to print.
+ */
+function flushLog(fd: number): void {
+  if (pending.length === 0) return;
+  send(fd, { type: 'log', lines: pending.splice(0) });
+}
+
 // #region run-init (lab)
 /**
  * Run the init on the socket `fd`: config in, errors and logs out, and
@@ -53,8 +69,10 @@ export function runInit(fd: number, startup?: InitStartup): never {
     prctl('PR_SET_DUMPABLE', PR.SET_DUMPABLE, 0);
 
     const config = receiveConfig(fd);
-    const writer = (record: LogRecord, level: 'debug' | 'warn'): void =>
-      send(fd, { type: 'log', record, level });
+    const writer = (record: LogRecord, level: 'debug' | 'warn'): void => {
+      pending.push({ record, level });
+      if (pending.length >= LOG_BATCH) flushLog(fd);
+    };
     const log = createLogger('init', config.debug, writer);
     if (startup && config.debug) {
       for (const record of startupRecords(startup)) writer(record, 'debug');
@@ -77,13 +95,18 @@ export function runInit(fd: number, startup?: InitStartup): never {
         if (!step) continue;
         stage = `${phase}/${layer.name}`;
         step({ ...ctx, log: log.child(`init:${layer.name}`) });
+        flushLog(fd);
       }
     }
 
     stage = 'exec';
-    execCommand(ctx, () => send(fd, { type: 'exec', time: Date.now() }));
+    execCommand(ctx, () => {
+      flushLog(fd);
+      send(fd, { type: 'exec', time: Date.now() });
+    });
   } catch (err) {
     const exitCode = err instanceof RuntimeError ? err.exitCode : EXIT.RUNTIME;
+    flushLog(fd);
     send(fd, { type: 'error', stage, message: messageOf(err), exitCode });
     process.exit(exitCode);
   }

@@ -10,12 +10,18 @@ import type { LogRecord } from './log';
  */
 export type InitMessage =
   | {
-      /** a log line of the init, for the parent to print */
+      /**
+       * log lines of the init, for the parent to print: a phase's lines
+       * travel together, each with the time it was written
+       */
       type: 'log';
-      /** the line, with its tag and time */
-      record: LogRecord;
-      /** how the parent prints it */
-      level: 'debug' | 'warn';
+      /** the lines, in order */
+      lines: {
+        /** the line, with its tag and time */
+        record: LogRecord;
+        /** how the parent prints it */
+        level: 'debug' | 'warn';
+      }[];
     }
   | {
       /** the init failed and is about to exit */
