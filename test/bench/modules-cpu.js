@@ -27,8 +27,8 @@ if (mode === 'bundle') {
     cliDist,
     `${side === 'init' ? 'init' : 'tincan'}.bundle.js`,
   );
-  /** @type {{ warmBundle(): void }} */
-  let exports = { warmBundle() {} };
+  /** @type {{ loadAll(): void }} */
+  let exports = { loadAll() {} };
   plan.push([
     'bundle.js (the loader)',
     () => require(path.join(cliDist, 'bundle.js')),
@@ -42,7 +42,7 @@ if (mode === 'bundle') {
   ]);
   plan.push([
     side === 'init' ? "every step's init module" : 'every step, commander',
-    () => exports.warmBundle(),
+    () => exports.loadAll(),
   ]);
 } else {
   plan.push(['koffi', () => require(path.join(cliDist, 'koffi.js'))]);

@@ -58,10 +58,14 @@ const BUNDLES = {
         '};',
         'steps.bundledRuntimes.register(runtimes);',
         "module.exports = require('./main.js');",
-        'module.exports.warmBundle = () => {',
+        'module.exports.loadAll = () => {',
         '  for (const load of Object.values(runtimes)) load();',
         "  require('commander');",
         "  require('shell-quote');",
+        '};',
+        'module.exports.warmBundle = () => {',
+        '  module.exports.loadAll();',
+        '  module.exports.rehearseRun();',
         '};',
       ].join('\n');
     },
@@ -86,9 +90,10 @@ const BUNDLES = {
         '};',
         'init.bundledInitModules.register(modules);',
         'module.exports = init;',
-        'module.exports.warmBundle = () => {',
+        'module.exports.loadAll = () => {',
         '  for (const load of Object.values(modules)) load();',
         '};',
+        'module.exports.warmBundle = module.exports.loadAll;',
       ].join('\n');
     },
   },
@@ -173,8 +178,9 @@ async function build(name) {
   } catch {
     // there was none
   }
+  // Output only on failure: the rehearsal may warn about this machine.
   execFileSync(process.execPath, [__filename, '--code-cache', bundle], {
-    stdio: 'inherit',
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
 }
