@@ -214,6 +214,11 @@ describe('bad input exits 125 with one line naming it', () => {
     ['an empty -c', ['run', '-c', ''], /--command: the command line is empty/],
     ['shell syntax in -c', ['run', '-c', 'ls | wc'], /--command: shell syntax/],
     [
+      'an unclosed quote in -c',
+      ['run', '-c', "echo 'hi"],
+      /--command: the ' quote is never closed/,
+    ],
+    [
       'an --env without =',
       ['run', '-e', 'FOO', 'true'],
       /--env FOO: expected KEY=VALUE/,

@@ -484,6 +484,11 @@ describe('bad input exits 125 with one line naming it', () => {
     [
       'a missing root',
       () => ['-m', '/nonexistent-root'],
+      /--mount \/nonexistent-root: no such file/,
+    ],
+    [
+      'a missing root given as --rootfs',
+      () => ['--rootfs', '/nonexistent-root'],
       /--rootfs \/nonexistent-root: no such file/,
     ],
     ['a root that is a file', () => ['-m', '/etc/hostname'], /not a directory/],

@@ -172,5 +172,18 @@ describe.each(stepsFrom('resources'))(
       expect(strict.code).toBe(125);
       expect(strict.stderr).toMatch(/resources: mkdir\(.*EACCES/);
     });
+
+    test('with --no-limits nothing is lost, so there is no warning', async () => {
+      const out = await runAs('tc-single', [
+        '--step',
+        step,
+        'run',
+        '--no-limits',
+        '--',
+        'true',
+      ]);
+      expect(out.code).toBe(0);
+      expect(out.stderr).toBe('');
+    });
   },
 );

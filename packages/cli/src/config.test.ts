@@ -1,4 +1,9 @@
-import { commandFrom, environmentFrom, splitCommandLine } from './config';
+import {
+  commandFrom,
+  environmentFrom,
+  splitCommandLine,
+  unclosedQuote,
+} from './config';
 
 describe('command lines', () => {
   test('split like a shell, quotes respected', () => {
@@ -15,6 +20,20 @@ describe('command lines', () => {
     expect(() => splitCommandLine('  ')).toThrow(/empty/);
     expect(() => splitCommandLine('ls | wc')).toThrow(/shell syntax "\|"/);
     expect(() => splitCommandLine('a > b')).toThrow(/shell syntax/);
+  });
+
+  test('refuse a quote that is never closed, as a shell would', () => {
+    expect(() => splitCommandLine("echo 'unterminated")).toThrow(
+      "--command: the ' quote is never closed",
+    );
+    expect(() => splitCommandLine('echo "a b')).toThrow(
+      '--command: the " quote is never closed',
+    );
+    expect(unclosedQuote(`echo "it's" 'say "hi"'`)).toBeUndefined();
+    expect(unclosedQuote('echo \\"')).toBeUndefined();
+    expect(unclosedQuote('echo "a \\" b')).toBe('"');
+    expect(unclosedQuote("echo 'a \\' b")).toBeUndefined();
+    expect(splitCommandLine(`echo "it's"`)).toEqual(['echo', "it's"]);
   });
 
   test('the command comes from -c or the arguments, not both', () => {

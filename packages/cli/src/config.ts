@@ -14,6 +14,10 @@ export function splitCommandLine(line: string): string[] {
   if (line.trim() === '') {
     throw new UsageError('--command', 'the command line is empty');
   }
+  const quote = unclosedQuote(line);
+  if (quote !== undefined) {
+    throw new UsageError('--command', `the ${quote} quote is never closed`);
+  }
   const words: string[] = [];
   const { parse } = require('shell-quote') as typeof import('shell-quote');
   const parsed = parse(line, (name) => `$${name}`);
@@ -28,6 +32,28 @@ export function splitCommandLine(line: string): string[] {
     words.push(entry);
   }
   return words;
+}
+
+/**
+ * The quote character a shell would still be waiting to see closed at the
+ * end of `line`, if any. shell-quote reads an unclosed quote as if it ran
+ * to the end of the line; a shell refuses the line, and so does tincan.
+ */
+export function unclosedQuote(line: string): string | undefined {
+  let open: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (open === "'") {
+      if (c === "'") open = undefined;
+    } else if (c === '\\') {
+      i++; // the next character is literal, outside quotes and inside ""
+    } else if (open === '"') {
+      if (c === '"') open = undefined;
+    } else if (c === "'" || c === '"') {
+      open = c;
+    }
+  }
+  return open;
 }
 
 /** The command to run, from `-c LINE` or the arguments after the options. */

@@ -98,7 +98,9 @@ export function configureMounts(
   }
   let rootfs: string | undefined;
   if (given[0] !== undefined) {
-    const flag = `--rootfs ${given[0]}`;
+    // name the flag the user gave (-m is short for --mount)
+    const name = typeof options.rootfs === 'string' ? '--rootfs' : '--mount';
+    const flag = `${name} ${given[0]}`;
     rootfs = path.resolve(given[0]);
     const st = statOrThrow(flag, rootfs);
     if (!st.isDirectory()) throw new UsageError(flag, 'not a directory');

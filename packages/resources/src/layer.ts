@@ -41,7 +41,12 @@ import {
   type GcEntry,
 } from './gc';
 import type { ResourcesConfig } from './layer-config';
-import { DEFAULT_LIMITS, limitsFrom, type LimitFlags } from './limits';
+import {
+  DEFAULT_LIMITS,
+  limitsFrom,
+  limitsRequested,
+  type LimitFlags,
+} from './limits';
 import { DEFAULT_RLIMITS, rlimitsFrom } from './rlimit';
 import { formatStats } from './stats';
 
@@ -75,6 +80,11 @@ function prepare(ctx: ParentContext): void {
   // silently, and never with --strict-limits.
   const rootlessFallback = (err: unknown): void => {
     if (uid === 0 || settings.strictLimits) throw err;
+    if (!limitsRequested(settings.limits)) {
+      // --no-limits: nothing is lost, so nothing to warn about
+      ctx.log.debug(`rootless: no cgroup (${messageOf(err)}); none needed`);
+      return;
+    }
     ctx.log.warn(
       `rootless: no cgroup this user may create (${messageOf(err)}): ` +
         'memory, cpu, pids and io limits are NOT enforced; ' +

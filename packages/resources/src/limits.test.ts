@@ -2,6 +2,7 @@ import { UsageError } from '@tincan/cli';
 import {
   formatBytes,
   limitsFrom,
+  limitsRequested,
   parseCpus,
   parseMemory,
   parsePids,
@@ -63,6 +64,15 @@ test("defaults are crabcan's, --no-limits and max remove them", () => {
   });
   expect(limitsFrom({ limits: false, pids: '5' }).pids).toBe(5);
   expect(limitsFrom({ memory: 'max' }).memory).toBe('max');
+});
+
+test('--no-limits asks for nothing; any one limit asks for something', () => {
+  expect(limitsRequested(limitsFrom({}))).toBe(true);
+  expect(limitsRequested(limitsFrom({ limits: false }))).toBe(false);
+  expect(limitsRequested(limitsFrom({ limits: false, pids: '5' }))).toBe(true);
+  expect(limitsRequested(limitsFrom({ limits: false, cpuShares: '512' }))).toBe(
+    true,
+  );
 });
 
 test('formatBytes', () => {

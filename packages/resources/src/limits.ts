@@ -21,6 +21,17 @@ export interface Limits {
   ioWeight?: number;
 }
 
+/** Whether `limits` asks for anything at all (`--no-limits` asks nothing). */
+export function limitsRequested(limits: Limits): boolean {
+  return (
+    limits.memory !== 'max' ||
+    limits.cpus !== 'max' ||
+    limits.pids !== 'max' ||
+    limits.cpuShares !== undefined ||
+    limits.ioWeight !== undefined
+  );
+}
+
 /** crabcan's defaults. */
 export const DEFAULT_LIMITS = {
   memory: '1G',
