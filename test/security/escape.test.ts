@@ -14,13 +14,11 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import {
-  buildProbe,
   leftTraces,
   makeRoot,
   only,
   probeIn,
   refused,
-  requireRoot,
   ROOT_KINDS,
   run,
   shOn,
@@ -28,21 +26,14 @@ import {
   TINCAN_BIN,
   STEP_FLAGS,
   type Attempt,
-  type Probe,
   type Report,
   type TestRoot,
+  useProbe,
 } from './helpers';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-let probe: Probe;
-
-beforeAll(() => {
-  requireRoot();
-  probe = buildProbe();
-});
-
-afterAll(() => probe?.cleanup());
+const probe = useProbe();
 
 const sha256 = (file: string): string =>
   createHash('sha256').update(readFileSync(file)).digest('hex');

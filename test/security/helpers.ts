@@ -266,6 +266,21 @@ export interface ProbeRun<T> {
   json: T;
 }
 
+/**
+ * The probe for one test file: built (as root) before its tests, removed
+ * after them. The object is filled in by beforeAll, so take fields from it
+ * inside tests and hooks, not at the top of the file.
+ */
+export function useProbe(): Probe {
+  const probe = {} as Probe;
+  beforeAll(() => {
+    requireRoot();
+    Object.assign(probe, buildProbe());
+  });
+  afterAll(() => probe.cleanup?.());
+  return probe;
+}
+
 /** Run `probe ARGS…` in a container on `root`, with extra tincan `flags`. */
 export async function probeIn<T = Record<string, Attempt | string>>(
   root: TestRoot,

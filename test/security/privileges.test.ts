@@ -5,30 +5,26 @@ import { copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  buildProbe,
   lastJson,
   makeRoot,
   probeIn,
   refused,
-  requireRoot,
   ROOT_KINDS,
   run,
   type Attempt,
-  type Probe,
   type Report,
   type TestRoot,
+  useProbe,
 } from './helpers';
 
 /** Docker's fourteen default capabilities. */
 const DOCKER_CAPS = '00000000a80425fb';
 const ZERO = '0000000000000000';
 
-let probe: Probe;
+const probe = useProbe();
 let capProbe: string;
 
 beforeAll(() => {
-  requireRoot();
-  probe = buildProbe();
   // A copy of the probe with the file capability CAP_SYS_ADMIN.
   const file = path.join(probe.dir, 'capprobe');
   copyFileSync(probe.hostPath, file);
@@ -36,8 +32,6 @@ beforeAll(() => {
   execFileSync(probe.hostPath, ['setfcap', file]);
   capProbe = path.join(path.dirname(probe.path), 'capprobe');
 });
-
-afterAll(() => probe?.cleanup());
 
 /** Parse uid_map/gid_map text into [inside, outside, count] triples. */
 function parseMap(text: string | null): number[][] {

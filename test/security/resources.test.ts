@@ -2,11 +2,9 @@
 // on its default root and on a `tincan rootfs create` root.
 
 import {
-  buildProbe,
   makeRoot,
   probeIn,
   refused,
-  requireRoot,
   ROOT_KINDS,
   hostCgroupLimits,
   Tracker,
@@ -14,19 +12,12 @@ import {
   run,
   shOn,
   type Attempt,
-  type Probe,
   type Report,
   type TestRoot,
+  useProbe,
 } from './helpers';
 
-let probe: Probe;
-
-beforeAll(() => {
-  requireRoot();
-  probe = buildProbe();
-});
-
-afterAll(() => probe?.cleanup());
+const probe = useProbe();
 
 const tracker = new Tracker();
 

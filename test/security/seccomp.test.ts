@@ -2,29 +2,20 @@
 // runtime, on its default root and on a `tincan rootfs create` root.
 
 import {
-  buildProbe,
   makeRoot,
   probeIn,
   refused,
-  requireRoot,
   ROOT_KINDS,
   runTincan,
   shOn,
   STEP_FLAGS,
   type Attempt,
-  type Probe,
   type Report,
   type TestRoot,
+  useProbe,
 } from './helpers';
 
-let probe: Probe;
-
-beforeAll(() => {
-  requireRoot();
-  probe = buildProbe();
-});
-
-afterAll(() => probe?.cleanup());
+const probe = useProbe();
 
 type Attempts = Record<string, Attempt>;
 
