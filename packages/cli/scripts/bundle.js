@@ -136,10 +136,50 @@ const keepDirname = {
   },
 };
 
+/**
+ * commander requires node:child_process at its top, and with it node:net,
+ * node:dgram and the stream machinery (~3 ms of CPU in every `tincan`
+ * process), only to spawn external subcommands, which tincan has none of.
+ * In the bundle, commander gets a stand-in that loads the real module the
+ * first time anything is taken from it.
+ * @type {import('esbuild').Plugin}
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy-builtin' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: [
+        'let real;',
+        'module.exports = new Proxy({}, {',
+        "  get: (_, key) => (real ??= require('node:child_process'))[key],",
+        '});',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
+/** @param {string} file */
+function removeIfThere(file) {
+  try {
+    unlinkSync(file);
+  } catch {
+    // there was none
+  }
+}
+
 /** @param {keyof typeof BUNDLES} name */
 async function build(name) {
   const bundle = path.join(dist, `${name}.bundle.js`);
   const entryName = `${name}.bundle-entry.js`;
+  // No manifest, no bundle (bundle.ts): if this build fails halfway,
+  // tincan runs dist/ rather than a bundle that does not match it.
+  removeIfThere(manifestFile(bundle));
   const result = await esbuild.build({
     stdin: {
       contents: BUNDLES[name].entry(),
@@ -155,7 +195,7 @@ async function build(name) {
     // koffi's native module is found at run time (koffi.ts); the package
     // itself is only a fallback.
     external: ['koffi', '*.node'],
-    plugins: [keepDirname],
+    plugins: [keepDirname, lazyChildProcessForCommander],
     metafile: true,
     logLevel: 'warning',
     // require() of a computed name stays a run-time call: expected.
@@ -164,25 +204,23 @@ async function build(name) {
 
   // The metafile names inputs relative to absWorkingDir, that is dist/.
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((file) => file !== entryName)
+    // (and names made-up modules "namespace:name": no file to record)
+    .filter((file) => file !== entryName && !/^[\w-]+:/.test(file))
     .map((file) => {
       const st = statSync(path.resolve(dist, file));
       return { file, size: st.size, mtimeMs: st.mtimeMs };
     });
-  writeFileSync(manifestFile(bundle), `${JSON.stringify({ inputs })}\n`);
 
   // The code cache is made by a fresh Node with no flags, as tincan and
   // its init run: V8 accepts a cache only from the same version and flags.
-  try {
-    unlinkSync(codeCacheFile(bundle));
-  } catch {
-    // there was none
-  }
+  removeIfThere(codeCacheFile(bundle));
   // Output only on failure: the rehearsal may warn about this machine.
   execFileSync(process.execPath, [__filename, '--code-cache', bundle], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
+  // Last: the manifest is what makes the bundle usable.
+  writeFileSync(manifestFile(bundle), `${JSON.stringify({ inputs })}\n`);
 }
 
 /** In the fresh Node: run the bundle, warm it, write its code cache. */
