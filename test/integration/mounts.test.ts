@@ -152,6 +152,31 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     expect(again.sort()).toEqual(readdirSync(rootfs).sort());
   });
 
+  test("a device node in a -m root opens no device, and /dev's still do", async () => {
+    const root = await smallRoot(`devnode-${step}`);
+    // /dev/null's numbers: harmless if the guard failed, as it used to
+    // (a host disk's numbers would have opened the host's disk)
+    execFileSync('mknod', [
+      '-m',
+      '666',
+      path.join(root, 'devnode'),
+      'c',
+      '1',
+      '3',
+    ]);
+    const out = await shIn(
+      step,
+      'echo x > /devnode && echo OPENED; echo x > /dev/null && echo DEVNULL; ' +
+        // the root's mount options, with sh's builtins only (no grep here)
+        'while read -r id up mm src at opts rest; do [ "$at" = / ] && echo "root $opts"; done < /proc/self/mountinfo',
+      ['-m', root],
+    );
+    expect(out.stdout).not.toContain('OPENED');
+    expect(out.stderr).toMatch(/devnode: Permission denied/);
+    expect(out.stdout).toContain('DEVNULL');
+    expect(out.stdout).toMatch(/^root \S*nodev/m);
+  });
+
   test('mountinfo has no host or old-root entries', async () => {
     const out = await shIn(step, 'cat /proc/self/mountinfo');
     expect(out.code).toBe(0);

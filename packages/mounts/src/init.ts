@@ -129,6 +129,11 @@ export function setupRoot(ctx: InitContext): void {
   const fd = openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   const root: NewRoot = { dir, fd, log, dirs: new Map() };
   try {
+    // A root filesystem is a directory of the host's, bound with the host
+    // filesystem's superblock: a device node in it would open the host's
+    // device (say, the host's disk) from inside. Nothing in it may be one;
+    // the container's /dev is a tmpfs of its own, mounted on top later.
+    if (s.rootfs !== undefined) setFlags(log, fd, dir, MS_NODEV, true);
     for (const step of mountPlan(s)) {
       try {
         runStep(root, step);
