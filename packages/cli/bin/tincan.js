@@ -8,13 +8,23 @@ const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 
 function loadMain() {
-  if (!process.env.TINCAN_NO_BUNDLE) {
-    const { bundleStaleness, loadBundle } = require(
-      path.join(dist, 'bundle.js'),
-    );
-    const bundle = path.join(dist, 'tincan.bundle.js');
-    if (bundleStaleness(bundle) === undefined) return loadBundle(bundle);
+  const { bundleStaleness, loadBundle, setParentUnbundled } = require(
+    path.join(dist, 'bundle.js'),
+  );
+  const bundle = path.join(dist, 'tincan.bundle.js');
+  let why = process.env.TINCAN_NO_BUNDLE
+    ? 'TINCAN_NO_BUNDLE is set'
+    : bundleStaleness(bundle);
+  if (why === undefined) {
+    try {
+      return loadBundle(bundle);
+    } catch (err) {
+      // it changed since the check: run dist/, the truth
+      why = `${bundle} does not load: ${err instanceof Error ? err.message : err}`;
+    }
   }
+  // --debug says why (dist/'s main.js shares this bundle.js module)
+  setParentUnbundled(why);
   return require(path.join(dist, 'main.js'));
 }
 

@@ -164,6 +164,15 @@ const lazyChildProcessForCommander = {
   },
 };
 
+/**
+ * A file as the manifest records it (bundle.ts checks it at every start).
+ * @param {string} file relative to dist/
+ */
+function recordOf(file) {
+  const st = statSync(path.resolve(dist, file));
+  return { file, size: st.size, mtimeMs: st.mtimeMs };
+}
+
 /** @param {string} file */
 function removeIfThere(file) {
   try {
@@ -206,10 +215,7 @@ async function build(name) {
   const inputs = Object.keys(result.metafile.inputs)
     // (and names made-up modules "namespace:name": no file to record)
     .filter((file) => file !== entryName && !/^[\w-]+:/.test(file))
-    .map((file) => {
-      const st = statSync(path.resolve(dist, file));
-      return { file, size: st.size, mtimeMs: st.mtimeMs };
-    });
+    .map(recordOf);
 
   // The code cache is made by a fresh Node with no flags, as tincan and
   // its init run: V8 accepts a cache only from the same version and flags.
@@ -220,7 +226,13 @@ async function build(name) {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   // Last: the manifest is what makes the bundle usable.
-  writeFileSync(manifestFile(bundle), `${JSON.stringify({ inputs })}\n`);
+  const outputs = [bundle, codeCacheFile(bundle)].map((file) =>
+    recordOf(path.relative(dist, file)),
+  );
+  writeFileSync(
+    manifestFile(bundle),
+    `${JSON.stringify({ inputs, outputs })}\n`,
+  );
 }
 
 /** In the fresh Node: run the bundle, warm it, write its code cache. */

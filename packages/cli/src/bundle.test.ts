@@ -1,5 +1,6 @@
 import {
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   utimesSync,
@@ -66,6 +67,25 @@ describe('bundleStaleness', () => {
     rmSync(input);
     expect(bundleStaleness(bundle)).toBe(
       `${input} is gone since the bundle was built`,
+    );
+  });
+});
+
+describe('bundleStaleness of the outputs', () => {
+  it('rejects a bundle replaced or cut short since its build', () => {
+    writeBundle('module.exports = 1;');
+    const manifest = JSON.parse(
+      readFileSync(manifestFile(bundle), 'utf8'),
+    ) as BundleManifest;
+    const st = statSync(bundle);
+    manifest.outputs = [
+      { file: 'x.bundle.js', size: st.size, mtimeMs: st.mtimeMs },
+    ];
+    writeFileSync(manifestFile(bundle), JSON.stringify(manifest));
+    expect(bundleStaleness(bundle)).toBeUndefined();
+    writeFileSync(bundle, 'module.exports');
+    expect(bundleStaleness(bundle)).toBe(
+      `${bundle} changed since the bundle was built`,
     );
   });
 });

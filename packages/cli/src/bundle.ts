@@ -32,6 +32,25 @@ export interface BundleInput {
 export interface BundleManifest {
   /** the files the bundle was made from */
   inputs: BundleInput[];
+  /**
+   * the bundle and its code cache as the build left them: a copy, restore
+   * or partial write that changed either makes the bundle unusable (a
+   * truncated bundle would not parse; V8 checks a cache against its source
+   * by length only)
+   */
+  outputs?: BundleInput[];
+}
+
+let parentUnbundled: string | undefined;
+
+/** bin/tincan.js records why the command runs from dist/, for --debug. */
+export function setParentUnbundled(why: string): void {
+  parentUnbundled = why;
+}
+
+/** Why the command runs from dist/ rather than its bundle, if it does. */
+export function whyParentUnbundled(): string | undefined {
+  return parentUnbundled;
 }
 
 /** The file V8's code cache for `bundle` is kept in. */
@@ -60,7 +79,7 @@ export function bundleStaleness(bundle: string): string | undefined {
     return `no bundle at ${bundle}`;
   }
   const dir = path.dirname(bundle);
-  for (const input of manifest.inputs) {
+  for (const input of [...manifest.inputs, ...(manifest.outputs ?? [])]) {
     const file = path.resolve(dir, input.file);
     try {
       const st = statSync(file);

@@ -4,6 +4,7 @@
 
 import { closeSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { whyParentUnbundled } from './bundle';
 import { EXIT, RuntimeError, exitCodeOf, messageOf } from './errors';
 import { hintFor } from './hints';
 import { INIT_ENTRY, initBundleFile, initLaunch } from './init-files';
@@ -172,16 +173,31 @@ async function startAndWait(
 
   writeSync(parentFd, Buffer.from([GO_BYTE]));
   ctx.log.debug('sent the go byte');
-  for (const layer of runtime.layers) {
-    await layer.join?.({
-      ...ctx,
-      log: ctx.log.child(`parent:${layer.name}`),
-    });
+  try {
+    for (const layer of runtime.layers) {
+      await layer.join?.({
+        ...ctx,
+        log: ctx.log.child(`parent:${layer.name}`),
+      });
+    }
+  } catch (err) {
+    // An init that died meanwhile makes the join fail (ESRCH): say so.
+    throw (await endedEarly(pid, exited)) ?? err;
   }
-  writeSync(parentFd, encodeMessage(config));
-  ctx.log.debug(`sent the config (${config.initModules.length} layers)`);
 
-  const failure = await relayInit(parentFd, writer);
+  // The config goes only to an init that says it is ready (its parent-death
+  // signal armed); one that ended first is reported by its status below.
+  const start = await readInit(parentFd, writer, true);
+  let failure = start.failure;
+  if (start.ready) {
+    try {
+      writeSync(parentFd, encodeMessage(config));
+      ctx.log.debug(`sent the config (${config.initModules.length} layers)`);
+    } catch (err) {
+      throw (await endedEarly(pid, exited)) ?? err;
+    }
+    failure = (await readInit(parentFd, writer, false)).failure;
+  }
   const status = await exited;
   signals.reaped();
   ctx.log.debug(`init ${pid} ended: ${JSON.stringify(status)}`);
@@ -211,8 +227,11 @@ function cloneInit(runtime: Runtime, ctx: ParentContext, childFd: number) {
   }
   const launch = initLaunch();
   // __filename is the bundle's when this module runs from the bundle.
+  const parentWhy = whyParentUnbundled();
   ctx.log.debug(
-    `the parent runs from ${path.basename(__filename)}; ` +
+    `the parent runs from ${path.basename(__filename)}` +
+      (parentWhy ? ` (${parentWhy})` : '') +
+      '; ' +
       (launch.unbundled
         ? `the init loads its modules one by one: ${launch.unbundled}`
         : `the init runs from ${path.basename(initBundleFile())}`),
@@ -238,28 +257,60 @@ function cloneInit(runtime: Runtime, ctx: ParentContext, childFd: number) {
 }
 // #endregion run-container
 
+/** How long to wait for an init that may have just died to be reaped. */
+const REAP_GRACE_MS = 200;
+
 /**
- * Read the init's messages until end of file. Log lines are printed; an
- * error is returned; end of file after `exec` means the command started.
+ * When a setup step failed because the init had ended, the error to report
+ * instead: the init's own end. Undefined when the init still runs.
  */
-async function relayInit(
+async function endedEarly(
+  pid: number,
+  exited: Promise<WaitStatus>,
+): Promise<RuntimeError | undefined> {
+  const status = await Promise.race([
+    exited,
+    new Promise<undefined>((r) =>
+      setTimeout(() => r(undefined), REAP_GRACE_MS),
+    ),
+  ]);
+  if (!status) return undefined;
+  const how =
+    status.kind === 'exited'
+      ? `exit status ${status.code}`
+      : `signal ${status.signal}`;
+  return new RuntimeError(`the init ${pid} ended during setup (${how})`);
+}
+
+/** The init's error, as it reported it. */
+interface InitFailure {
+  message: string;
+  exitCode: number;
+}
+
+/**
+ * Read the init's messages, printing its log lines, until it says `ready`
+ * (when `untilReady`) or until end of file: the init exec'd the command, or
+ * ended (a reset means it died with data unread; its wait status tells
+ * the rest). Returns whether it said ready, and its error if it sent one.
+ */
+async function readInit(
   fd: number,
   writer: ReturnType<typeof stderrWriter>,
-): Promise<{ message: string; exitCode: number } | undefined> {
-  let failure: { message: string; exitCode: number } | undefined;
+  untilReady: boolean,
+): Promise<{ ready: boolean; failure?: InitFailure }> {
+  let failure: InitFailure | undefined;
   for (;;) {
     let data: Buffer;
     try {
       data = await readAsync(fd, MAX_MESSAGE);
     } catch (err) {
-      // The init died with the config still unread (a signal during its
-      // start): the kernel reports that as a reset, not end of file. Its
-      // wait status tells the rest.
       if (err instanceof SyscallError && err.code === 'ECONNRESET') break;
       throw err;
     }
     if (data.length === 0) break;
     const message = decodeMessage<InitMessage>(data);
+    if (message.type === 'ready' && untilReady) return { ready: true };
     if (message.type === 'log') {
       for (const line of message.lines) writer(line.record, line.level);
     } else if (message.type === 'error') {
@@ -269,7 +320,7 @@ async function relayInit(
       };
     }
   }
-  return failure;
+  return failure ? { ready: false, failure } : { ready: false };
 }
 
 /**

@@ -18,10 +18,19 @@ const entered = performance.now();
 const cpuEntered = cpuMs();
 
 const fd = Number(process.argv[2]);
-const bundled = process.argv[3] === INIT_BUNDLE_FLAG;
-const init = bundled
-  ? (loadBundle(initBundleFile()) as InitModule)
-  : (require('./init') as InitModule);
+let bundled = process.argv[3] === INIT_BUNDLE_FLAG;
+let init: InitModule;
+try {
+  init = bundled
+    ? (loadBundle(initBundleFile()) as InitModule)
+    : (require('./init') as InitModule);
+} catch (err) {
+  // A bundle the parent found fresh but that does not load (replaced
+  // between its check and now): the modules in dist/ are the truth.
+  if (!bundled) throw err;
+  bundled = false;
+  init = require('./init') as InitModule;
+}
 
 init.runInit(fd, {
   entered: performance.timeOrigin + entered,

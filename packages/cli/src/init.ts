@@ -68,6 +68,7 @@ export function runInit(fd: number, startup?: InitStartup): never {
     // execve of the command makes it dumpable again.
     prctl('PR_SET_DUMPABLE', PR.SET_DUMPABLE, 0);
 
+    send(fd, { type: 'ready' });
     const config = receiveConfig(fd);
     const writer = (record: LogRecord, level: 'debug' | 'warn'): void => {
       pending.push({ record, level });

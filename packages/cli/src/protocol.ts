@@ -24,6 +24,14 @@ export type InitMessage =
       }[];
     }
   | {
+      /**
+       * the init is up and its parent-death signal is armed: only now does
+       * the parent send the config, so an init whose tincan died before it
+       * could arm the signal reads end of file, not a config, and exits
+       */
+      type: 'ready';
+    }
+  | {
       /** the init failed and is about to exit */
       type: 'error';
       /** the phase and layer, e.g. `filesystem/mounts` */
