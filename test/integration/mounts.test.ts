@@ -482,6 +482,19 @@ describe.each(stepsFrom('mounts'))('step %s runtime', (step) => {
     });
   });
 
+  test("an image's names reach the terminal escaped, on one line", async () => {
+    const evil = await smallRoot(`escape-${step}`);
+    rmdirSync(path.join(evil, 'proc'));
+    symlinkSync('x\x1b[2J\ntincan: fake line', path.join(evil, 'proc'));
+    const out = await runIn(step, ['-m', evil, '--', 'true']);
+    expect(out.code).toBe(125);
+    expect(out.stderr).not.toContain('\x1b');
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain(
+      'a symlink to x\\x1b[2J\\x0atincan: fake line: a mount target',
+    );
+  });
+
   test('host mountinfo is identical after 20 runs, failed ones included', async () => {
     const before = hostMountinfo();
     const evil = await smallRoot(`evil-20-${step}`);

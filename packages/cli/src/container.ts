@@ -23,7 +23,7 @@ import {
   waitpidAsync,
   type WaitStatus,
 } from './libc';
-import { createLogger, now, stderrWriter, type Logger } from './log';
+import { createLogger, now, printable, stderrWriter, type Logger } from './log';
 import { formatChain, spawnNative, type ChainPlan } from './native-stage';
 import {
   decodeMessage,
@@ -123,9 +123,9 @@ export async function runContainer(
   try {
     result = await startAndWait(runtime, ctx, signals, writer);
   } catch (err) {
-    process.stderr.write(`tincan: ${messageOf(err)}\n`);
+    process.stderr.write(`tincan: ${printable(messageOf(err))}\n`);
     const hint = hintFor(rootCause(err));
-    if (hint) process.stderr.write(`tincan: hint: ${hint}\n`);
+    if (hint) process.stderr.write(`tincan: hint: ${printable(hint)}\n`);
     const exitCode = err instanceof RuntimeError ? err.exitCode : EXIT.RUNTIME;
     result = { exitCode };
   } finally {
@@ -210,7 +210,7 @@ async function startAndWait(
   }
 
   if (failure) {
-    process.stderr.write(`tincan: ${failure.message}\n`);
+    process.stderr.write(`tincan: ${printable(failure.message)}\n`);
     return { exitCode: failure.exitCode, status };
   }
   return { exitCode: exitCodeOf(status), status };

@@ -35,13 +35,27 @@ export interface Logger {
 /** Where a logger writes its lines. */
 export type LogWriter = (record: LogRecord, level: 'debug' | 'warn') => void;
 
+/**
+ * `text` with control characters written as escapes (`\x1b`, `\x0a`).
+ * Messages quote paths and names from a container's image, and an image
+ * could hold escape sequences that drive the user's terminal, or a newline
+ * and a line that looks like tincan's own.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 /** A writer that prints to stderr, times relative to `start`. */
 export function stderrWriter(start: number): LogWriter {
   return (record, level) => {
     const ms = (record.time - start).toFixed(1).padStart(7);
     const head =
       level === 'warn' ? 'tincan: warning:' : `tincan[${record.tag}] +${ms}ms`;
-    process.stderr.write(`${head} ${record.text}\n`);
+    process.stderr.write(`${head} ${printable(record.text)}\n`);
   };
 }
 

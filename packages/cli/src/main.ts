@@ -9,7 +9,7 @@ import { configureBase } from './config';
 import { newContainerId, runContainer } from './container';
 import { EXIT, UsageError, messageOf } from './errors';
 import type { ContainerConfig, Runtime } from './layer';
-import { now } from './log';
+import { now, printable } from './log';
 import { availableSteps, loadRuntime } from './steps';
 
 /** Find `--step X` among the global options, before the subcommand. */
@@ -219,10 +219,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       ) {
         return 0;
       }
-      process.stderr.write(`tincan: ${usageFromCommander(err).message}\n`);
+      process.stderr.write(
+        `tincan: ${printable(usageFromCommander(err).message)}\n`,
+      );
       return EXIT.RUNTIME;
     }
-    process.stderr.write(`tincan: ${messageOf(err)}\n`);
+    process.stderr.write(`tincan: ${printable(messageOf(err))}\n`);
     return EXIT.RUNTIME;
   }
 }
