@@ -214,6 +214,16 @@ describe('bad input exits 125 with one line naming it', () => {
     ['an empty -c', ['run', '-c', ''], /--command: the command line is empty/],
     ['shell syntax in -c', ['run', '-c', 'ls | wc'], /--command: shell syntax/],
     [
+      'a config too big for one message to the init',
+      // (one argument may hold 128 KiB at most: execve's own limit)
+      [
+        'run',
+        ...['A', 'B', 'C'].flatMap((k) => ['-e', `${k}=${'x'.repeat(70_000)}`]),
+        'true',
+      ],
+      /the command, its arguments and --env: \d+ bytes in all; at most \d+ fit/,
+    ],
+    [
       'an unclosed quote in -c',
       ['run', '-c', "echo 'hi"],
       /--command: the ' quote is never closed/,

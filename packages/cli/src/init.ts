@@ -36,8 +36,12 @@ function send(fd: number, message: InitMessage): void {
 /** Log lines not yet sent to the parent. */
 const pending: { record: LogRecord; level: 'debug' | 'warn' }[] = [];
 
-/** Lines per message at most; a phase rarely writes more than 70. */
-const LOG_BATCH = 256;
+/**
+ * Bytes of log lines per message at most, well inside MAX_MESSAGE (a phase
+ * rarely writes more than 70 lines of ~150 bytes).
+ */
+const LOG_BATCH_BYTES = 32 << 10;
+let pendingBytes = 0;
 
 /**
  * Send the pending log lines as one message. A message per line would cost
@@ -46,6 +50,7 @@ const LOG_BATCH = 256;
  */
 function flushLog(fd: number): void {
   if (pending.length === 0) return;
+  pendingBytes = 0;
   send(fd, { type: 'log', lines: pending.splice(0) });
 }
 
@@ -72,7 +77,8 @@ export function runInit(fd: number, startup?: InitStartup): never {
     const config = receiveConfig(fd);
     const writer = (record: LogRecord, level: 'debug' | 'warn'): void => {
       pending.push({ record, level });
-      if (pending.length >= LOG_BATCH) flushLog(fd);
+      pendingBytes += record.text.length + record.tag.length + 64;
+      if (pendingBytes >= LOG_BATCH_BYTES) flushLog(fd);
     };
     const log = createLogger('init', config.debug, writer);
     if (startup && config.debug) {

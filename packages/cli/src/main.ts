@@ -10,6 +10,7 @@ import { newContainerId, runContainer } from './container';
 import { EXIT, UsageError, messageOf } from './errors';
 import type { ContainerConfig, Runtime } from './layer';
 import { now, printable } from './log';
+import { CONFIG_HEADROOM, MAX_MESSAGE } from './protocol';
 import { availableSteps, loadRuntime } from './steps';
 
 /** Find `--step X` among the global options, before the subcommand. */
@@ -48,6 +49,15 @@ export function buildConfig(
   };
   configureBase(options, args, config);
   for (const layer of runtime.layers) layer.configure?.(options, config);
+  // Checked here, before anything exists: the config travels to the init
+  // as one message.
+  const size = Buffer.byteLength(JSON.stringify(config));
+  if (size > MAX_MESSAGE - CONFIG_HEADROOM) {
+    throw new UsageError(
+      'the command, its arguments and --env',
+      `${size} bytes in all; at most ${MAX_MESSAGE - CONFIG_HEADROOM} fit`,
+    );
+  }
   return config;
 }
 

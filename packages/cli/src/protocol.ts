@@ -51,8 +51,14 @@ export type InitMessage =
 /** The byte the native stage waits for before it goes on. */
 export const GO_BYTE = 0x67;
 
-/** Largest message either side sends; larger configs are a bug. */
-export const MAX_MESSAGE = 1 << 20;
+/**
+ * Largest message either side sends: a SOCK_SEQPACKET message must fit the
+ * socket's send buffer, 208 KiB by default (net.core.wmem_default).
+ */
+export const MAX_MESSAGE = 192 << 10;
+
+/** Room the config leaves for what the layers add to it before clone. */
+export const CONFIG_HEADROOM = 32 << 10;
 
 /** Encode a message for one write on the socket. */
 export function encodeMessage(message: unknown): Buffer {
