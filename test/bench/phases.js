@@ -213,7 +213,7 @@ function measurePhases(runs, extraArgs = []) {
       (e) => / ended: /.test(e.text) && e.tag === 'parent:cli',
     ),
     goToNodeStart: span(
-      (e) => e.tag === 'parent:cli' && e.text === 'sent the go byte',
+      (e) => e.tag === 'parent:cli' && e.text === 'sending the go byte',
       isNodeStart,
     ),
   };

@@ -271,6 +271,13 @@ describe('the command line', () => {
     expect(out.stdout).toMatch(/default:\s+"\/"/);
   });
 
+  test('tincan alone shows the usage', async () => {
+    const out = await runTincan([]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/^Usage: tincan \[options\] \[command\]/);
+    expect(out.stderr).toMatch(/^ {2}run /m);
+  });
+
   test('--version prints the version', async () => {
     const out = await runTincan(['--version']);
     expect(out.code).toBe(0);

@@ -171,8 +171,10 @@ async function startAndWait(
     });
   }
 
+  // Logged before the write: once woken, the child may run (and stamp its
+  // own lines) before this process does again.
+  ctx.log.debug('sending the go byte');
   writeSync(parentFd, Buffer.from([GO_BYTE]));
-  ctx.log.debug('sent the go byte');
   try {
     for (const layer of runtime.layers) {
       await layer.join?.({

@@ -212,9 +212,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const runtime = loadRuntime(preScanStep(argv));
     const program = buildProgram(runtime, result);
-    program.configureOutput({ writeErr: () => undefined });
+    // tincan prints commander's errors itself, as one line (see below);
+    // help that commander shows unasked (`tincan` alone) still goes out.
+    program.configureOutput({ outputError: () => undefined });
     for (const sub of program.commands) {
-      sub.exitOverride().configureOutput({ writeErr: () => undefined });
+      sub.exitOverride().configureOutput({ outputError: () => undefined });
     }
     await program.parseAsync([...argv], { from: 'user' });
     return result.code;

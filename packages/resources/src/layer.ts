@@ -255,16 +255,21 @@ export const resourcesLayer: Layer = {
           detectTopology(fs),
           Number(options.minAge),
         );
-        entries.push(...gcStagingDirs(entries, Number(options.minAge)));
-        for (const e of entries) {
+        const staging = gcStagingDirs(entries, Number(options.minAge));
+        for (const e of [...entries, ...staging]) {
           process.stdout.write(
             `${e.action}: ${e.path}${e.detail ? ` (${e.detail})` : ''}\n`,
           );
         }
-        const removed = entries.filter((e) => e.action === 'removed').length;
+        const count = (list: typeof entries, one: string, many: string) => {
+          const n = list.filter((e) => e.action === 'removed').length;
+          return `${n} ${n === 1 ? one : many}`;
+        };
         process.stdout.write(
-          `gc: removed ${removed} stale cgroup${removed === 1 ? '' : 's'} and staging directories\n`,
+          `gc: removed ${count(entries, 'stale cgroup', 'stale cgroups')} ` +
+            `and ${count(staging, 'staging directory', 'staging directories')}\n`,
         );
+        entries.push(...staging);
         if (entries.some((e) => e.action === 'failed')) {
           throw new RuntimeError('gc: some cgroups could not be removed');
         }
