@@ -329,8 +329,10 @@ function mask(root: NewRoot, target: string): void {
   try {
     if (found.kind === 'dir') {
       if (root.maskedDir !== undefined) {
-        const first = hostPath(root, root.maskedDir);
-        mountOn(root, first, found, null, MS_BIND);
+        const first = root.maskedDir;
+        fromRoot(root, first, (src) =>
+          mountOn(root, src, found, null, MS_BIND),
+        );
         return;
       }
       const flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -339,18 +341,38 @@ function mask(root: NewRoot, target: string): void {
       return;
     }
     if (root.maskedFile !== undefined) {
-      const first = hostPath(root, root.maskedFile);
-      mountOn(root, first, found, null, MS_BIND);
+      const first = root.maskedFile;
+      fromRoot(root, first, (src) => mountOn(root, src, found, null, MS_BIND));
       return;
     }
-    const devNull = hostPath(root, '/dev/null');
-    bind(root, devNull, found, false, MS_RDONLY | MS_NOSUID | MS_NOEXEC);
+    fromRoot(root, '/dev/null', (src) =>
+      bind(root, src, found, false, MS_RDONLY | MS_NOSUID | MS_NOEXEC),
+    );
     root.maskedFile = found.path;
   } finally {
     closeSync(found.fd);
   }
 }
 // #endregion mask
+
+/**
+ * Run `use` with `source`, a path inside the new root, as a bind source
+ * opened beneath the root (never through a symlink): by host path, the
+ * kernel would resolve it from the host's root, where a rootfs changed
+ * meanwhile could point it anywhere.
+ */
+function fromRoot(
+  root: NewRoot,
+  source: string,
+  use: (src: MountTarget) => void,
+): void {
+  const fd = openBeneath(root.fd, source);
+  try {
+    use(fdTarget(fd, hostPath(root, source)));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Mount onto the opened `target`, and forget the directory fds the new
