@@ -203,6 +203,15 @@ async function startAndWait(
   const status = await exited;
   signals.reaped();
   ctx.log.debug(`init ${pid} ended: ${JSON.stringify(status)}`);
+  if (!start.ready && !failure && !signals.forwarded) {
+    // It died before it could say anything (a crash in Node's start, a
+    // kill from outside): the command never ran, so this is tincan's
+    // failure, not the command's status.
+    failure = {
+      message: `the init ${pid} ended before it was ready (${describeStatus(status)})`,
+      exitCode: EXIT.RUNTIME,
+    };
+  }
 
   for (const layer of runtime.layers) {
     await layer.finish?.(
@@ -277,11 +286,16 @@ async function endedEarly(
     ),
   ]);
   if (!status) return undefined;
-  const how =
-    status.kind === 'exited'
-      ? `exit status ${status.code}`
-      : `signal ${status.signal}`;
-  return new RuntimeError(`the init ${pid} ended during setup (${how})`);
+  return new RuntimeError(
+    `the init ${pid} ended during setup (${describeStatus(status)})`,
+  );
+}
+
+/** `exit status N` or `signal N`. */
+function describeStatus(status: WaitStatus): string {
+  return status.kind === 'exited'
+    ? `exit status ${status.code}`
+    : `signal ${status.signal}`;
 }
 
 /** The init's error, as it reported it. */
@@ -333,6 +347,8 @@ async function readInit(
 class SignalForwarder {
   private pid = 0;
   private alive = false;
+  /** whether a signal was passed on to the container */
+  forwarded = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly handlers = new Map<string, () => void>();
 
@@ -360,6 +376,7 @@ class SignalForwarder {
       return;
     }
     this.log.debug(`forward ${name} to ${this.pid}`);
+    this.forwarded = true;
     try {
       process.kill(this.pid, name);
     } catch {
