@@ -27,8 +27,8 @@ import {
   STEP_FLAGS,
   type Attempt,
   type Report,
-  type TestRoot,
   useProbe,
+  useRoot,
 } from './helpers';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -45,13 +45,7 @@ function maskedOk(m: Report['masked'][string] | undefined): boolean {
 }
 
 describe.each(ROOT_KINDS)('%s root', (kind) => {
-  let root: TestRoot;
-
-  beforeAll(async () => {
-    root = await makeRoot(kind);
-  });
-
-  afterAll(() => root?.cleanup());
+  const root = useRoot(kind);
 
   test('E1 only fds 0-2 reach the command; cwd and root stay inside', async () => {
     const { out, json } = await probeIn<Report>(root, probe, ['report']);

@@ -267,6 +267,19 @@ export interface ProbeRun<T> {
 }
 
 /**
+ * A root of `kind` for one describe block: made before its tests, removed
+ * after them. Like useProbe, the object is filled in by beforeAll.
+ */
+export function useRoot(kind: RootKind): TestRoot {
+  const root = {} as TestRoot;
+  beforeAll(async () => {
+    Object.assign(root, await makeRoot(kind));
+  });
+  afterAll(() => root.cleanup?.());
+  return root;
+}
+
+/**
  * The probe for one test file: built (as root) before its tests, removed
  * after them. The object is filled in by beforeAll, so take fields from it
  * inside tests and hooks, not at the top of the file.

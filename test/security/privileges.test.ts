@@ -6,15 +6,14 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   lastJson,
-  makeRoot,
   probeIn,
   refused,
   ROOT_KINDS,
   run,
   type Attempt,
   type Report,
-  type TestRoot,
   useProbe,
+  useRoot,
 } from './helpers';
 
 /** Docker's fourteen default capabilities. */
@@ -43,13 +42,7 @@ function parseMap(text: string | null): number[][] {
 }
 
 describe.each(ROOT_KINDS)('%s root', (kind) => {
-  let root: TestRoot;
-
-  beforeAll(async () => {
-    root = await makeRoot(kind);
-  });
-
-  afterAll(() => root?.cleanup());
+  const root = useRoot(kind);
 
   test("P1 root gets Docker's fourteen capabilities; no inheritable or ambient; no_new_privs", async () => {
     const { json } = await probeIn<Report>(root, probe, ['report']);

@@ -2,7 +2,6 @@
 // on its default root and on a `tincan rootfs create` root.
 
 import {
-  makeRoot,
   probeIn,
   refused,
   ROOT_KINDS,
@@ -13,8 +12,8 @@ import {
   shOn,
   type Attempt,
   type Report,
-  type TestRoot,
   useProbe,
+  useRoot,
 } from './helpers';
 
 const probe = useProbe();
@@ -33,13 +32,7 @@ function limit(
 }
 
 describe.each(ROOT_KINDS)('%s root', (kind) => {
-  let root: TestRoot;
-
-  beforeAll(async () => {
-    root = await makeRoot(kind);
-  });
-
-  afterAll(() => root?.cleanup());
+  const root = useRoot(kind);
 
   test('R1 with --pids 64 a fork bomb stops near 63 and the run ends', async () => {
     const started = Date.now();

@@ -2,7 +2,6 @@
 // runtime, on its default root and on a `tincan rootfs create` root.
 
 import {
-  makeRoot,
   probeIn,
   refused,
   ROOT_KINDS,
@@ -11,8 +10,8 @@ import {
   STEP_FLAGS,
   type Attempt,
   type Report,
-  type TestRoot,
   useProbe,
+  useRoot,
 } from './helpers';
 
 const probe = useProbe();
@@ -20,13 +19,7 @@ const probe = useProbe();
 type Attempts = Record<string, Attempt>;
 
 describe.each(ROOT_KINDS)('%s root', (kind) => {
-  let root: TestRoot;
-
-  beforeAll(async () => {
-    root = await makeRoot(kind);
-  });
-
-  afterAll(() => root?.cleanup());
+  const root = useRoot(kind);
 
   test('B1 clone3 answers ENOSYS; unshare -U fails with EPERM; threads work', async () => {
     const { json } = await probeIn<Attempts>(root, probe, ['clone']);
